@@ -1,0 +1,107 @@
+"""``create_app()``: the one place the HTTP application is assembled.
+
+Run it with ``creditbank serve`` (or any ASGI server: ``LITESTAR_APP=api.app:create_app``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from api.controllers.log import AuditController, PublicLogController, ReceiptController
+from api.controllers.writes import IssuerController, OutcomeController
+from api.problems import exception_handlers
+from creditbank import limits
+from creditbank.bank import Bank
+from creditbank.keys import KeyRing, load_or_create_secret
+from creditbank.privacy import Pseudonymizer
+from creditbank.settings import Settings, load_settings
+from creditbank.storage.engine import create_engine
+from creditbank.storage.reads import log_head
+from schemas.api import Health
+
+__all__ = ["create_app"]
+
+API_VERSION = "0.1.0"
+
+
+@get("/healthz", tags=["health"], summary="Liveness and the start-up integrity check")
+async def healthz(bank: Bank) -> Health:
+    async with bank.engine.connect() as connection:
+        head = await log_head(connection)
+    if bank.writes_disabled is not None:
+        return Health(
+            status="degraded",
+            tree_size=head.tree_size,
+            writes="disabled",
+            detail=bank.writes_disabled,
+        )
+    return Health(status="ok", tree_size=head.tree_size, writes="enabled")
+
+
+def _provide_bank(state: State) -> Bank:
+    bank: Bank = state.bank
+    return bank
+
+
+def build_bank(settings: Settings) -> Bank:
+    return Bank(
+        engine=create_engine(settings.database_url),
+        keys=KeyRing.load(settings.keys_dir, settings.origin),
+        pseudonymizer=Pseudonymizer(load_or_create_secret(settings.pseudonym_key_file)),
+    )
+
+
+def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
+    """The application; the database must already be migrated (``creditbank db upgrade``)."""
+    resolved = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        bank = build_bank(resolved)
+        app.state.bank = bank
+        try:
+            await bank.start()
+            if bank.writes_disabled is not None:
+                print(f"creditbank: WRITES DISABLED: {bank.writes_disabled}", file=sys.stderr)
+            token = await bank.bootstrap_admin_token()
+            if token is not None and announce_admin_token:
+                print(
+                    "creditbank: the database had no tokens; this admin token is shown once:\n"
+                    f"{token}",
+                    flush=True,
+                )
+            app.state.bootstrap_admin_token = token
+            yield
+        finally:
+            await bank.engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            PublicLogController,
+            AuditController,
+            ReceiptController,
+            IssuerController,
+            OutcomeController,
+        ],
+        dependencies={"bank": Provide(_provide_bank, sync_to_thread=False)},
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=limits.request_bytes_max,
+        openapi_config=OpenAPIConfig(
+            title="creditbank",
+            version=API_VERSION,
+            description="Learning outcomes in an append-only, signed, verifiable log.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,87 @@
+"""The log's HTTP surface (DESIGN section 2). Paths are a contract.
+
+The checkpoint and the verifier keys are public: a signed tree head reveals only a size and a
+hash, and publishing it widely is what lets witnesses and learners detect a split view. Entries,
+tiles and proofs are for auditors (and admins); a receipt is for whoever may see its entry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, MediaType, Response, get
+from litestar.params import Parameter
+
+from api.auth import allow, provide_principal
+from creditbank.bank import Bank
+from creditbank.ledger.tiles import parse_tile_path
+from creditbank.tokens import Principal
+from schemas.api import ConsistencyProof, InclusionProof
+
+__all__ = ["AuditController", "PublicLogController", "ReceiptController"]
+
+TEXT = "text/plain; charset=utf-8"
+OCTETS = "application/octet-stream"
+TLOG_PROOF = "text/plain; charset=utf-8"
+Index = Annotated[int, Parameter(ge=0, le=(1 << 53) - 1)]
+
+
+class PublicLogController(Controller):
+    path = "/v1/log"
+    tags = ["log"]
+
+    @get("/checkpoint", media_type=TEXT, summary="The latest signed checkpoint (C2SP)")
+    async def checkpoint(self, bank: Bank) -> Response[str]:
+        return Response(
+            await bank.checkpoint(), media_type=TEXT, headers={"Cache-Control": "no-cache"}
+        )
+
+    @get("/vkeys", media_type=TEXT, summary="Verifier keys of the active signing keys")
+    async def vkeys(self, bank: Bank) -> Response[str]:
+        return Response("".join(key + "\n" for key in bank.verifier_keys()), media_type=TEXT)
+
+
+class AuditController(Controller):
+    path = "/v1/log"
+    tags = ["log"]
+    guards = [allow("auditor", "admin")]
+
+    @get("/entries/{index:int}", media_type=MediaType.JSON, summary="An entry's canonical bytes")
+    async def entry(self, bank: Bank, index: Index) -> Response[bytes]:
+        return Response(await bank.entry(index), media_type=MediaType.JSON)
+
+    @get("/proof/inclusion", summary="RFC 9162 inclusion proof")
+    async def inclusion(self, bank: Bank, index: Index, tree_size: Index) -> InclusionProof:
+        return await bank.inclusion_proof(index, tree_size)
+
+    @get("/proof/consistency", summary="RFC 9162 consistency proof")
+    async def consistency(
+        self,
+        bank: Bank,
+        from_size: Annotated[int, Parameter(query="from", ge=0, le=(1 << 53) - 1)],
+        to_size: Annotated[int, Parameter(query="to", ge=0, le=(1 << 53) - 1)],
+    ) -> ConsistencyProof:
+        return await bank.consistency_proof(from_size, to_size)
+
+    @get(
+        "/tile/{path:path}",
+        media_type=OCTETS,
+        summary="C2SP tlog-tiles hash tiles and entry bundles",
+    )
+    async def tile(self, bank: Bank, path: str) -> Response[bytes]:
+        tile = parse_tile_path(path.lstrip("/"))
+        full = tile.width == 256
+        # Full tiles never change; partial ones are superseded as the log grows.
+        cache = "public, max-age=31536000, immutable" if full else "no-cache"
+        return Response(await bank.tile(tile), media_type=OCTETS, headers={"Cache-Control": cache})
+
+
+class ReceiptController(Controller):
+    path = "/v1/log/receipt"
+    tags = ["log"]
+    guards = [allow("issuer", "learner", "accreditor", "auditor", "admin")]
+    dependencies = {"principal": provide_principal}
+
+    @get("/{index:int}", media_type=TLOG_PROOF, summary="The entry's c2sp.org/tlog-proof@v1")
+    async def receipt(self, bank: Bank, principal: Principal, index: Index) -> Response[str]:
+        return Response(await bank.receipt(principal, index), media_type=TLOG_PROOF)

@@ -1,0 +1,40 @@
+"""Registering issuers and recording single outcomes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, post
+
+from api.auth import allow, provide_principal
+from creditbank import limits
+from creditbank.bank import Bank
+from creditbank.tokens import Principal
+from schemas.api import IssuerAccepted, IssuerRegistration, OutcomeAccepted, OutcomeRecord
+
+__all__ = ["IssuerController", "OutcomeController"]
+
+
+class IssuerController(Controller):
+    path = "/v1/issuers"
+    tags = ["issuers"]
+    guards = [allow("admin")]
+    request_max_body_size = limits.request_bytes_max
+
+    @post("/", summary="Register an issuer (records issuer.registered)")
+    async def register(self, bank: Bank, data: IssuerRegistration) -> Response[IssuerAccepted]:
+        accepted = await bank.register_issuer(data)
+        return Response(accepted, status_code=201 if accepted.status == "recorded" else 200)
+
+
+class OutcomeController(Controller):
+    path = "/v1/outcomes"
+    tags = ["outcomes"]
+    guards = [allow("issuer")]
+    dependencies = {"principal": provide_principal}
+    request_max_body_size = limits.request_bytes_max
+
+    @post("/", summary="Record one learning outcome (records outcome.recorded)")
+    async def record(
+        self, bank: Bank, principal: Principal, data: OutcomeRecord
+    ) -> Response[OutcomeAccepted]:
+        accepted = await bank.record_outcome(principal, data)
+        return Response(accepted, status_code=201 if accepted.status == "recorded" else 200)

@@ -1,0 +1,143 @@
+"""The one place errors become RFC 9457 problem+json responses.
+
+Handlers never build error responses: they raise typed errors, and this module maps each stable
+code to a status. Litestar's own exceptions (validation, size limits, routing) are mapped too, so
+every error a client sees has the same shape and a ``code``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from creditbank.errors import (
+    CreditbankError,
+    ExistsWithDifferentContentError,
+    MalformedError,
+    UnauthenticatedError,
+)
+from schemas.api import Problem, ProblemField
+
+__all__ = ["PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_type"]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://creditbank.example/problems/"
+_logger = logging.getLogger("creditbank.api")
+
+STATUS_BY_CODE: dict[str, int] = {
+    "malformed": 422,
+    "invalid_learner_id": 422,
+    "invalid_input": 422,
+    "unknown_issuer": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "exists_with_different_content": 409,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "invalid_proof": 400,
+    "invalid_note": 400,
+    "invalid_tile": 400,
+    "non_canonical_entry": 422,
+    "log_integrity_failure": 503,
+    "writes_disabled": 503,
+    "configuration": 500,
+}
+
+# Litestar's HTTP exceptions, by status, get these stable codes.
+CODE_BY_STATUS: dict[int, str] = {
+    400: "malformed_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+_FIELD_PATH = re.compile(r"`\$\.([A-Za-z0-9_.\[\]]+)`")
+
+
+def problem_type(code: str) -> str:
+    return _TYPE_BASE + code
+
+
+def _response(problem: Problem, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Response[bytes]:
+    status = STATUS_BY_CODE.get(error.code, 400)
+    errors = None
+    if isinstance(error, MalformedError):
+        errors = [ProblemField(field=error.field, reason=error.reason)]
+    index = error.index if isinstance(error, ExistsWithDifferentContentError) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthenticatedError) else None
+    problem = Problem(
+        type=problem_type(error.code),
+        title=error.code.replace("_", " "),
+        status=status,
+        code=error.code,
+        detail=error.message,
+        instance=request.url.path,
+        errors=errors,
+        index=index,
+    )
+    return _response(problem, headers)
+
+
+def _validation_fields(error: ValidationException) -> list[ProblemField]:
+    fields: list[ProblemField] = []
+    extra = error.extra if isinstance(error.extra, list) else []
+    for item in extra:
+        message = str(item.get("message", "")) if isinstance(item, dict) else str(item)
+        match = _FIELD_PATH.search(message)
+        fields.append(ProblemField(field=match.group(1) if match else "body", reason=message))
+    return fields
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    status = error.status_code
+    code = CODE_BY_STATUS.get(status, "http_error")
+    errors = _validation_fields(error) if isinstance(error, ValidationException) else None
+    problem = Problem(
+        type=problem_type(code),
+        title=code.replace("_", " "),
+        status=status,
+        code=code,
+        detail=error.detail,
+        instance=request.url.path,
+        errors=errors or None,
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return _response(problem, headers)
+
+
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    _logger.exception("unexpected error on %s", request.url.path, exc_info=error)
+    problem = Problem(
+        type=problem_type("internal_error"),
+        title="internal error",
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="internal_error",
+        instance=request.url.path,
+    )
+    return _response(problem)
+
+
+exception_handlers = {
+    CreditbankError: _domain_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

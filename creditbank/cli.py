@@ -1,0 +1,180 @@
+"""The ``creditbank`` command line.
+
+    creditbank serve [--host H] [--port P]
+    creditbank db upgrade
+    creditbank keys show | rotate | retire KEY_ID
+    creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
+    creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T]
+    creditbank verify --database URL [--vkey KEY]...
+
+Configuration comes from the environment (see README.md). Errors print one line and exit 2;
+a verification failure exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from creditbank.errors import CreditbankError
+from creditbank.settings import Settings, load_settings
+from creditbank.tokens import Principal, roles
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="creditbank", description="learning-credit bank ledger")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    db = commands.add_parser("db", help="database schema")
+    db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="migrate to head")
+
+    keys = commands.add_parser("keys", help="checkpoint signing keys")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    key_actions.add_parser("show", help="print the active verifier keys")
+    key_actions.add_parser("rotate", help="add a new active signing key")
+    retire = key_actions.add_parser("retire", help="stop signing with a key")
+    retire.add_argument("key_id", help="hex key id, as in the verifier key")
+
+    tokens = commands.add_parser("tokens", help="API tokens")
+    create = tokens.add_subparsers(dest="action", required=True).add_parser("create")
+    create.add_argument("--role", required=True, choices=roles)
+    scope = create.add_mutually_exclusive_group()
+    scope.add_argument("--issuer", dest="issuer_id")
+    scope.add_argument("--learner", dest="learner_ref")
+    create.add_argument("--label")
+
+    verify = commands.add_parser("verify", help="verify the log offline")
+    where = verify.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="base URL of a creditbank service")
+    where.add_argument("--database", help="database URL (SQLAlchemy form)")
+    verify.add_argument("--vkey", action="append", default=[], help="trusted verifier key")
+    verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
+    verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        return _dispatch(arguments, settings)
+    except CreditbankError as error:
+        print(f"creditbank: {error.code}: {error.message}", file=sys.stderr)
+        return 1 if error.code == "verification_failed" else 2
+
+
+def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
+    command = arguments.command
+    if command == "serve":
+        return _serve(settings, arguments.host, arguments.port)
+    if command == "db":
+        from creditbank.storage.engine import create_engine
+        from creditbank.storage.migrate import upgrade
+
+        asyncio.run(create_engine(settings.database_url).dispose())  # creates the SQLite directory
+        upgrade(settings.database_url)
+        print(f"database at head: {settings.database_url.split('@')[-1]}")
+        return 0
+    if command == "keys":
+        return _keys(settings, arguments)
+    if command == "tokens":
+        return asyncio.run(_create_token(settings, arguments))
+    return asyncio.run(_verify(settings, arguments))
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def _keys(settings: Settings, arguments: argparse.Namespace) -> int:
+    from creditbank.keys import KeyRing
+
+    ring = KeyRing.load(settings.keys_dir, settings.origin)
+    if arguments.action == "rotate":
+        ring = ring.rotate()
+        print("added a signing key; the service signs with every active key from its next start")
+    elif arguments.action == "retire":
+        ring = ring.retire(arguments.key_id)
+        print(f"retired {arguments.key_id}; its verifier key stays in {settings.keys_dir}/retired")
+    for vkey in ring.active_verifier_keys():
+        print(vkey)
+    return 0
+
+
+async def _create_token(settings: Settings, arguments: argparse.Namespace) -> int:
+    from creditbank.storage.access import create_token
+    from creditbank.storage.engine import create_engine
+
+    principal = Principal(
+        role=arguments.role, issuer_id=arguments.issuer_id, learner_ref=arguments.learner_ref
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            token = await create_token(connection, principal, arguments.label)
+    finally:
+        await engine.dispose()
+    scope = principal.issuer_id or principal.learner_ref
+    print(f"created a {principal.role} token" + (f" for {scope}" if scope else "") + ":")
+    print(token)
+    return 0
+
+
+async def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
+    from creditbank.audit import verify_database, verify_url
+    from creditbank.keys import KeyRing
+    from creditbank.ledger.note import VerifierKey
+    from creditbank.storage.engine import create_engine
+    from creditbank.verification import VerificationError
+
+    try:
+        if arguments.url:
+            verified = await verify_url(
+                arguments.url,
+                token=arguments.token,
+                vkeys=arguments.vkey,
+                state_file=arguments.state,
+            )
+        else:
+            if arguments.vkey:
+                verifiers = [VerifierKey.parse(text) for text in arguments.vkey]
+            else:
+                verifiers = list(
+                    KeyRing.load(settings.keys_dir, settings.origin, create=False).verifiers
+                )
+            engine = create_engine(arguments.database)
+            try:
+                verified = await verify_database(engine, verifiers)
+            finally:
+                await engine.dispose()
+    except VerificationError as error:
+        print(f"FAILED: {error.message}")
+        return 1
+    for line in verified.lines:
+        print(line)
+    print("verified")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

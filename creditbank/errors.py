@@ -1,0 +1,152 @@
+"""Typed errors with stable codes.
+
+Every error a caller can cause is a subclass of ``CreditbankError`` carrying a ``code`` that never
+changes meaning and is never reused. The HTTP layer maps codes to RFC 9457 problems; the import
+pipeline turns them into per-row classifications. Programmer errors are assertions, not these.
+
+    CreditbankError
+    ├── InputError                      the request or record is wrong
+    │   ├── MalformedError              one field is wrong (field, reason)
+    │   │   └── InvalidLearnerIdError   a learner identifier fails validation
+    │   └── UnknownIssuerError          the issuer is not registered
+    ├── NotFoundError                   no such thing (or not visible to the caller)
+    ├── ConflictError
+    │   └── ExistsWithDifferentContentError
+    ├── AuthError
+    │   ├── UnauthenticatedError
+    │   └── ForbiddenError
+    ├── LedgerError                     a log artefact does not verify or parse
+    │   ├── ProofError
+    │   ├── NoteError
+    │   ├── TileError
+    │   └── CanonicalError
+    ├── IntegrityError                  stored state contradicts the signed checkpoint
+    ├── WritesDisabledError             writes refused after a failed start-up check
+    └── ConfigurationError              the deployment is set up wrongly
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "CanonicalError",
+    "ConfigurationError",
+    "ConflictError",
+    "CreditbankError",
+    "ExistsWithDifferentContentError",
+    "ForbiddenError",
+    "InputError",
+    "IntegrityError",
+    "InvalidLearnerIdError",
+    "LedgerError",
+    "MalformedError",
+    "NotFoundError",
+    "NoteError",
+    "ProofError",
+    "TileError",
+    "UnauthenticatedError",
+    "UnknownIssuerError",
+    "WritesDisabledError",
+]
+
+
+class CreditbankError(Exception):
+    """Base of every error a caller can cause; ``code`` is stable."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(CreditbankError):
+    code = "invalid_input"
+
+
+class MalformedError(InputError):
+    """One field of a record or request is wrong."""
+
+    code = "malformed"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidLearnerIdError(MalformedError):
+    code = "invalid_learner_id"
+
+    def __init__(self, reason: str, field: str = "learner_id") -> None:
+        super().__init__(field, reason)
+
+
+class NotFoundError(CreditbankError):
+    code = "not_found"
+
+
+class ConflictError(CreditbankError):
+    code = "conflict"
+
+
+class ExistsWithDifferentContentError(ConflictError):
+    """The client's own id is taken by a record with other content (TigerBeetle's rule)."""
+
+    code = "exists_with_different_content"
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class AuthError(CreditbankError):
+    code = "auth"
+
+
+class UnauthenticatedError(AuthError):
+    code = "unauthenticated"
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
+
+
+class LedgerError(CreditbankError):
+    code = "ledger"
+
+
+class ProofError(LedgerError):
+    code = "invalid_proof"
+
+
+class NoteError(LedgerError):
+    code = "invalid_note"
+
+
+class TileError(LedgerError):
+    code = "invalid_tile"
+
+
+class CanonicalError(LedgerError):
+    code = "non_canonical_entry"
+
+
+class IntegrityError(CreditbankError):
+    code = "log_integrity_failure"
+
+
+class ConfigurationError(CreditbankError):
+    code = "configuration"
+
+
+class UnknownIssuerError(InputError):
+    """The issuer named by a record or token has not been registered."""
+
+    code = "unknown_issuer"
+
+
+class WritesDisabledError(CreditbankError):
+    """The start-up check failed; the service serves reads but refuses to extend the log."""
+
+    code = "writes_disabled"

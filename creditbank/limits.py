@@ -1,0 +1,24 @@
+"""Every limit is a named constant, unit last; relations between them are asserted once here."""
+
+from __future__ import annotations
+
+# The log.
+entry_bytes_max = 65_535  # an entry bundle prefixes each entry with a big-endian uint16 length
+tile_height = 8
+tile_width = 1 << tile_height  # hashes in a full tile, entries in a full bundle
+hash_bytes = 32
+append_batch_entries_max = 1_000_000
+proof_tree_size_max = (1 << 53) - 1  # JSON integers beyond this are not exact in JCS
+
+# HTTP.
+request_bytes_max = 64 * 1024  # single-record bodies (issuers, outcomes)
+page_entries_max = 1_000
+
+# Text fields inside entries.
+identifier_chars_max = 64  # issuer ids, record ids, course codes
+name_chars_max = 200  # issuer names, course titles
+learner_name_chars_max = 100
+
+assert entry_bytes_max <= 0xFFFF, "entry bundles encode lengths as uint16"
+assert tile_width == 256, "C2SP tlog-tiles fixes the tile width at 256"
+assert request_bytes_max < entry_bytes_max * 2

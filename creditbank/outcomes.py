@@ -1,0 +1,157 @@
+"""From what an issuer sends to what the log records (pure).
+
+``normalise_outcome`` checks the semantic rules the wire schema cannot express (scale, ranges,
+dates not in the future, identifier validity), pseudonymises the learner and returns the log
+entry plus the personal data that must stay out of it. Every failure is a MalformedError naming
+the field, so the bulk import can classify rows with the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import decimal
+from dataclasses import dataclass
+
+from creditbank.errors import MalformedError
+from creditbank.privacy import Pseudonymizer, normalise_identifier
+from schemas.api import IssuerRegistration, OutcomeRecord
+from schemas.entries import IssuerRegistered, OutcomeRecorded
+
+__all__ = [
+    "PersonalData",
+    "entry_for_issuer",
+    "format_timestamp",
+    "latest_completion_date",
+    "normalise_outcome",
+]
+
+hours_max = decimal.Decimal("10000.0")
+percent_max = decimal.Decimal("100.0")
+_ONE_PLACE = decimal.Decimal("0.1")
+_HEX = frozenset("0123456789abcdef")
+# No completion date is in the future anywhere on Earth: UTC+14 is the latest local date.
+_LATEST_TIMEZONE_OFFSET = datetime.timedelta(hours=14)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonalData:
+    learner_ref: str
+    id_type: str
+    identifier: str
+    name: str | None
+
+
+def format_timestamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def latest_completion_date(now: datetime.datetime) -> datetime.date:
+    return (now.astimezone(datetime.UTC) + _LATEST_TIMEZONE_OFFSET).date()
+
+
+def _scale_one(value: decimal.Decimal, field: str, maximum: decimal.Decimal) -> str:
+    if not value.is_finite():
+        raise MalformedError(field, "must be a number")
+    if value < 0:
+        raise MalformedError(field, "must not be negative")
+    if value > maximum:
+        raise MalformedError(field, f"must be at most {maximum}")
+    quantized = value.quantize(_ONE_PLACE)
+    if quantized != value:
+        raise MalformedError(field, "at most one decimal place")
+    return str(quantized)
+
+
+def _text(value: str, field: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise MalformedError(field, "must not be blank")
+    if not stripped.isprintable():
+        raise MalformedError(field, "must not contain control characters")
+    return stripped
+
+
+def _optional_text(value: str | None, field: str) -> str | None:
+    return None if value is None or not value.strip() else _text(value, field)
+
+
+def _evidence(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    digest = value.strip().lower()
+    if len(digest) != 64 or not set(digest) <= _HEX:
+        raise MalformedError("evidence_sha256", "must be 64 hexadecimal characters")
+    return digest
+
+
+def normalise_outcome(
+    record: OutcomeRecord,
+    *,
+    issuer_id: str,
+    pseudonymizer: Pseudonymizer,
+    now: datetime.datetime,
+) -> tuple[OutcomeRecorded, PersonalData]:
+    """The entry to log and the personal data to keep apart, or MalformedError."""
+    if record.completed_on > latest_completion_date(now):
+        raise MalformedError("completed_on", "must not be in the future")
+    identifier = normalise_identifier(
+        record.learner_id_type, record.learner_id, issuer_id=issuer_id
+    )
+    learner_ref = pseudonymizer.learner_ref(identifier)
+    entry = OutcomeRecorded(
+        issuer_id=issuer_id,
+        record_id=_text(record.record_id, "record_id"),
+        learner_ref=learner_ref,
+        outcome_type=record.outcome_type,
+        course_code=_text(record.course_code, "course_code"),
+        course_title=_text(record.course_title, "course_title"),
+        hours=_scale_one(record.hours, "hours", hours_max),
+        result=record.result,
+        score=None if record.score is None else _scale_one(record.score, "score", percent_max),
+        attendance_pct=(
+            None
+            if record.attendance_pct is None
+            else _scale_one(record.attendance_pct, "attendance_pct", percent_max)
+        ),
+        completed_on=record.completed_on,
+        certificate_no=_optional_text(record.certificate_no, "certificate_no"),
+        evidence_sha256=_evidence(record.evidence_sha256),
+        award=None,
+        recorded_at=format_timestamp(now),
+    )
+    name = _optional_text(record.learner_name, "learner_name")
+    if name is not None and len(name) > 100:
+        raise MalformedError("learner_name", "at most 100 characters")
+    personal = PersonalData(
+        learner_ref=learner_ref,
+        id_type=record.learner_id_type,
+        identifier=identifier.split(":", 1)[1],
+        name=name,
+    )
+    return entry, personal
+
+
+def entry_for_issuer(
+    registration: IssuerRegistration, *, now: datetime.datetime
+) -> IssuerRegistered:
+    if registration.public_key is not None:
+        _check_public_key(registration.public_key)
+    return IssuerRegistered(
+        issuer_id=registration.issuer_id,
+        name=_text(registration.name, "name"),
+        issuer_kind=registration.kind,
+        district=_optional_text(registration.district, "district"),
+        public_key=registration.public_key,
+        registered_at=format_timestamp(now),
+    )
+
+
+def _check_public_key(text: str) -> None:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedError("public_key", "must be standard base64") from None
+    if len(raw) != 32:
+        raise MalformedError("public_key", "must be a raw 32-byte Ed25519 public key")

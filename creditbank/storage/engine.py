@@ -1,0 +1,57 @@
+"""Engines for the two supported databases, with the settings the ledger relies on.
+
+SQLite: WAL (readers never block the writer), ``synchronous=FULL`` (an acknowledged append
+survives power loss), a busy timeout (a second appender waits for the lock instead of failing),
+and transactions begun by us so the writer can ask for ``BEGIN IMMEDIATE``: the log's write lock.
+PostgreSQL: the write lock is a row lock on ``log_state`` (see ``append``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+__all__ = ["WRITE_LOCK_OPTION", "create_engine", "is_sqlite"]
+
+# Execution option that makes a SQLite transaction take the write lock when it begins.
+WRITE_LOCK_OPTION = "creditbank_write_lock"
+sqlite_busy_timeout_ms = 60_000
+
+
+def is_sqlite(connection_or_engine: AsyncConnection | AsyncEngine) -> bool:
+    return connection_or_engine.dialect.name == "sqlite"
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so that "begin" below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(WRITE_LOCK_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,119 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations are the only way they reach a database;
+a test checks that the migrations and these definitions agree.
+
+Ledger tables (append-only; database triggers reject UPDATE and DELETE):
+    log_entry       the canonical bytes of each entry, stored once
+    tile_segment    Merkle hashes, as immutable runs appended to C2SP tiles
+    checkpoint      every signed checkpoint ever issued
+Mutable:
+    log_state       one row: the size and root the last append left; the write lock's row
+Read tables (projections of the log, rebuilt by replay):
+    issuer, outcome
+Personal data (erasable, never logged):
+    person
+Access:
+    api_token
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "api_token",
+    "checkpoint",
+    "issuer",
+    "ledger_tables",
+    "log_entry",
+    "log_state",
+    "metadata",
+    "outcome",
+    "person",
+    "tile_segment",
+]
+
+metadata = sa.MetaData()
+
+# SQLite makes an INTEGER PRIMARY KEY the rowid itself, which is the fastest layout it has.
+LogIndex = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Timestamp = sa.DateTime(timezone=True)
+
+log_state = sa.Table(
+    "log_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("root_hash", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint("id = 1", name="log_state_single_row"),
+)
+
+log_entry = sa.Table(
+    "log_entry",
+    metadata,
+    sa.Column("idx", LogIndex, primary_key=True, autoincrement=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+tile_segment = sa.Table(
+    "tile_segment",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("tile_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("start", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("hashes", sa.LargeBinary, nullable=False),
+)
+
+checkpoint = sa.Table(
+    "checkpoint",
+    metadata,
+    sa.Column("id", LogIndex, primary_key=True, autoincrement=True),
+    sa.Column("tree_size", sa.BigInteger, nullable=False, index=True),
+    sa.Column("root_hash", sa.LargeBinary, nullable=False),
+    sa.Column("signed_note", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+issuer = sa.Table(
+    "issuer",
+    metadata,
+    sa.Column("issuer_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("district", sa.String(64)),
+    sa.Column("public_key", sa.String(64)),
+    sa.Column("entry_index", sa.BigInteger, nullable=False),
+    sa.Column("content_sha256", sa.LargeBinary, nullable=False),
+)
+
+outcome = sa.Table(
+    "outcome",
+    metadata,
+    sa.Column("issuer_id", sa.String(64), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("entry_index", sa.BigInteger, nullable=False),
+    sa.Column("learner_ref", sa.String(64), nullable=False, index=True),
+    sa.Column("content_sha256", sa.LargeBinary, nullable=False),
+)
+
+person = sa.Table(
+    "person",
+    metadata,
+    sa.Column("learner_ref", sa.String(64), primary_key=True),
+    sa.Column("id_type", sa.String(32), nullable=False),
+    sa.Column("identifier", sa.String(96), nullable=False),
+    sa.Column("name", sa.String(100)),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+api_token = sa.Table(
+    "api_token",
+    metadata,
+    sa.Column("token_hash", sa.LargeBinary, primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("issuer_id", sa.String(64)),
+    sa.Column("learner_ref", sa.String(64)),
+    sa.Column("label", sa.String(100)),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+ledger_tables: tuple[sa.Table, ...] = (log_entry, tile_segment, checkpoint)

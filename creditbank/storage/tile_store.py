@@ -1,0 +1,58 @@
+"""Reading hashes back from the tile segments.
+
+Tiles are stored as immutable segments (see ``creditbank.ledger.tiles.Segment``): a tile's hashes
+are the concatenation of its segments ordered by ``start``. One query reads any set of tiles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank.ledger.tiles import Segment, TileId, assemble_tile
+from creditbank.storage.tables import tile_segment
+
+__all__ = ["insert_segments", "read_tiles"]
+
+
+async def read_tiles(connection: AsyncConnection, tiles: Iterable[TileId]) -> dict[TileId, bytes]:
+    """The hashes of each tile at the width asked for (TileError if the log lacks them)."""
+    wanted = sorted(set(tiles))
+    if not wanted:
+        return {}
+    keys = {(tile.level, tile.index) for tile in wanted}
+    condition = sa.or_(
+        *(
+            sa.and_(tile_segment.c.level == level, tile_segment.c.tile_index == index)
+            for level, index in sorted(keys)
+        )
+    )
+    rows = await connection.execute(
+        sa.select(
+            tile_segment.c.level,
+            tile_segment.c.tile_index,
+            tile_segment.c.start,
+            tile_segment.c.hashes,
+        )
+        .where(condition)
+        .order_by(tile_segment.c.level, tile_segment.c.tile_index, tile_segment.c.start)
+    )
+    segments: dict[tuple[int, int], list[Segment]] = defaultdict(list)
+    for level, index, start, hashes in rows:
+        segments[(level, index)].append(Segment(level, index, start, bytes(hashes)))
+    return {tile: assemble_tile(segments[(tile.level, tile.index)], tile.width) for tile in wanted}
+
+
+async def insert_segments(connection: AsyncConnection, segments: Sequence[Segment]) -> None:
+    if not segments:
+        return
+    await connection.execute(
+        tile_segment.insert(),
+        [
+            {"level": s.level, "tile_index": s.tile_index, "start": s.start, "hashes": s.hashes}
+            for s in segments
+        ],
+    )

@@ -1,0 +1,143 @@
+"""Re-verifying a whole log from its entries and tiles, the way an outside auditor would.
+
+``rebuild_and_compare`` streams the entries in order, rebuilds every tile with the same pure
+``integrate`` the append path uses, and compares each rebuilt tile with the one the log stores or
+serves, and the root with the signed checkpoint (and any intermediate checkpoints). The first
+difference is reported with the index of the entry that explains it. The sources (HTTP or the
+database) are thin adapters in ``creditbank.verify_sources``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from creditbank.errors import CanonicalError, LedgerError
+from creditbank.ledger.entries import open_entry
+from creditbank.ledger.hashing import EMPTY_ROOT, leaf_hashes
+from creditbank.ledger.tiles import TileId, integrate
+
+__all__ = ["LogSource", "RebuildReport", "VerificationError", "rebuild_and_compare"]
+
+# Entries are read a whole number of bundles at a time.
+chunk_entries = 256 * 64
+
+
+class VerificationError(LedgerError):
+    code = "verification_failed"
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogSource:
+    """Where the verifier reads from: entries [start, end) and hash tiles."""
+
+    entries: Callable[[int, int], Awaitable[list[bytes]]]
+    tiles: Callable[[list[TileId]], Awaitable[dict[TileId, bytes]]]
+
+
+@dataclass(kw_only=True)
+class RebuildReport:
+    entries_checked: int = 0
+    tiles_checked: int = 0
+    checkpoints_checked: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+async def rebuild_and_compare(
+    source: LogSource, tree_size: int, root: bytes, checkpoints: Mapping[int, bytes] | None = None
+) -> RebuildReport:
+    """Raise VerificationError at the first disagreement; else say what was checked.
+
+    ``checkpoints`` maps other signed sizes (at most ``tree_size``) to their roots; each is checked
+    when the rebuild passes that size.
+    """
+    roots_to_check = dict(checkpoints or {})
+    roots_to_check[tree_size] = root
+    report = RebuildReport()
+    size, edge = 0, dict[TileId, bytes]()
+    pending: dict[tuple[int, int], bytearray] = {}
+    stops = sorted(s for s in roots_to_check if 0 < s <= tree_size)
+    while size < tree_size:
+        end = min(tree_size, (size // chunk_entries + 1) * chunk_entries)
+        end = min([end, *(s for s in stops if s > size)])
+        bodies = await source.entries(size, end)
+        if len(bodies) != end - size:
+            raise VerificationError(
+                f"the log returned {len(bodies)} entries for [{size}, {end})",
+                index=size + len(bodies),
+            )
+        _check_canonical(bodies, size, report)
+        integration = integrate(size, edge, leaf_hashes(bodies))
+        for segment in integration.segments:
+            pending.setdefault((segment.level, segment.tile_index), bytearray()).extend(
+                segment.hashes
+            )
+        size, edge = integration.size, integration.edge
+        await _compare_finished_tiles(source, pending, size, final=size == tree_size, report=report)
+        if size in roots_to_check:
+            if integration.root != roots_to_check[size]:
+                raise VerificationError(
+                    f"the entries do not reproduce the signed root at size {size}", index=size - 1
+                )
+            report.checkpoints_checked += 1
+    if tree_size == 0 and root != EMPTY_ROOT:
+        raise VerificationError("the empty log's checkpoint has the wrong root")
+    report.entries_checked = size
+    return report
+
+
+def _check_canonical(bodies: list[bytes], first_index: int, report: RebuildReport) -> None:
+    for offset, body in enumerate(bodies):
+        try:
+            entry = open_entry(body)
+        except CanonicalError as error:
+            raise VerificationError(
+                f"entry {first_index + offset} is not a canonical entry: {error.message}",
+                index=first_index + offset,
+            ) from error
+        kind = type(entry).__struct_config__.tag
+        report.kinds[str(kind)] = report.kinds.get(str(kind), 0) + 1
+
+
+async def _compare_finished_tiles(
+    source: LogSource,
+    pending: dict[tuple[int, int], bytearray],
+    size: int,
+    *,
+    final: bool,
+    report: RebuildReport,
+) -> None:
+    finished = [key for key, hashes in pending.items() if final or len(hashes) == 256 * 32]
+    if not finished:
+        return
+    wanted = [TileId(level, index, _width_of(level, index, size)) for level, index in finished]
+    served = await source.tiles(wanted)
+    for tile in wanted:
+        rebuilt = bytes(pending.pop((tile.level, tile.index)))
+        stored = served.get(tile)
+        if stored is None:
+            raise VerificationError(f"the log has no tile {tile.level}/{tile.index}")
+        if stored != rebuilt[: len(stored)] or len(stored) != tile.width * 32:
+            position = _first_difference(stored, rebuilt) // 32
+            first_leaf = ((tile.index * 256) + position) << (8 * tile.level)
+            raise VerificationError(
+                f"tile {tile.level}/{tile.index} differs from the entries at hash {position}: "
+                f"entry {first_leaf} (or one of the {1 << (8 * tile.level)} it covers) was altered",
+                index=first_leaf,
+            )
+        report.tiles_checked += 1
+
+
+def _width_of(level: int, index: int, size: int) -> int:
+    return min(256, (size >> (8 * level)) - index * 256)
+
+
+def _first_difference(left: bytes, right: bytes) -> int:
+    for position, (a, b) in enumerate(zip(left, right, strict=False)):
+        if a != b:
+            return position
+    return min(len(left), len(right))

@@ -1,0 +1,124 @@
+"""Request and response bodies of the HTTP API.
+
+Input Structs are frozen, keyword-only and reject unknown fields. ``OutcomeRecord`` is the one
+outcome model shared by ``POST /v1/outcomes``, NDJSON lines, JSON array items and CSV rows; its
+semantic checks (scale, ranges, dates not in the future, identifier validity) live in
+``creditbank.outcomes`` because they depend on the clock and the deployment.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Literal
+
+import msgspec
+
+from schemas.types import (
+    IssuerId,
+    IssuerKind,
+    LearnerIdType,
+    LearnerRef,
+    LogIndex,
+    OutcomeResult,
+    OutcomeType,
+    RecordId,
+    ShortText,
+    Title,
+)
+
+__all__ = [
+    "ConsistencyProof",
+    "Health",
+    "InclusionProof",
+    "IssuerAccepted",
+    "IssuerRegistration",
+    "OutcomeAccepted",
+    "OutcomeRecord",
+    "Problem",
+    "ProblemField",
+]
+
+
+class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class IssuerRegistration(_Input, frozen=True, kw_only=True):
+    """Body of ``POST /v1/issuers``."""
+
+    issuer_id: IssuerId
+    name: Title
+    kind: IssuerKind
+    district: ShortText | None = None
+    public_key: str | None = None  # base64 of a raw 32-byte Ed25519 public key
+
+
+class OutcomeRecord(_Input, frozen=True, kw_only=True):
+    """One learning outcome as an issuer sends it."""
+
+    issuer_id: IssuerId | None = None
+    record_id: RecordId
+    learner_id_type: LearnerIdType = "cn_resident_id"
+    learner_id: ShortText
+    learner_name: str | None = None
+    course_code: ShortText
+    course_title: Title
+    outcome_type: OutcomeType
+    hours: decimal.Decimal
+    result: OutcomeResult
+    score: decimal.Decimal | None = None
+    attendance_pct: decimal.Decimal | None = None
+    completed_on: datetime.date
+    certificate_no: ShortText | None = None
+    evidence_sha256: str | None = None
+
+
+class IssuerAccepted(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["recorded", "exists"]
+    issuer_id: str
+    index: LogIndex
+
+
+class OutcomeAccepted(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["recorded", "exists"]
+    index: LogIndex
+    learner_ref: LearnerRef
+    receipt: str  # path of the entry's c2sp.org/tlog-proof@v1 receipt
+
+
+class InclusionProof(msgspec.Struct, frozen=True, kw_only=True):
+    index: LogIndex
+    tree_size: LogIndex
+    hashes: list[str]  # standard base64, leaf's sibling first
+
+
+class ConsistencyProof(msgspec.Struct, frozen=True, kw_only=True):
+    from_size: LogIndex = msgspec.field(name="from")
+    to_size: LogIndex = msgspec.field(name="to")
+    hashes: list[str]
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok", "degraded"]
+    tree_size: LogIndex
+    writes: Literal["enabled", "disabled"]
+    detail: str | None = None
+
+
+class ProblemField(msgspec.Struct, frozen=True, kw_only=True):
+    field: str
+    reason: str
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details; ``code`` is stable and never reused."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemField] | None = None
+    index: LogIndex | None = None  # the existing entry, for exists_with_different_content

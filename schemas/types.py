@@ -1,0 +1,86 @@
+"""Reusable constrained types for the wire formats.
+
+Constraints are length, range and enum checks where possible: they are cheap, while a regex costs
+several times more on the hot path (DESIGN section 6). Regexes stay on log entries, which are
+decoded only by verifiers, and on short identifiers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+__all__ = [
+    "Credits",
+    "Hours",
+    "IssuerId",
+    "IssuerKind",
+    "LearnerIdType",
+    "LearnerRef",
+    "LogIndex",
+    "OutcomeResult",
+    "OutcomeType",
+    "Percent",
+    "RecordId",
+    "Sha256Hex",
+    "ShortText",
+    "Timestamp",
+    "Title",
+]
+
+IssuerId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="An issuer's id: letters, digits, '.', '_' or '-'.",
+    ),
+]
+RecordId = Annotated[
+    str, Meta(min_length=1, max_length=64, description="The issuer's own id for the record.")
+]
+ShortText = Annotated[str, Meta(min_length=1, max_length=64)]
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+LogIndex = Annotated[int, Meta(ge=0, le=(1 << 53) - 1)]
+Sha256Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lower-case hex.")]
+LearnerRef = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9a-f]{64}$",
+        description="Keyed HMAC-SHA256 pseudonym of the learner's normalised identifier.",
+    ),
+]
+Hours = Annotated[
+    str,
+    Meta(pattern=r"^(0|[1-9][0-9]{0,4})\.[0-9]$", description='Hours (学时), scale 1: "16.0".'),
+]
+Percent = Annotated[
+    str,
+    Meta(pattern=r"^(0|[1-9][0-9]?|100)\.[0-9]$", description='0 to 100, scale 1: "85.5".'),
+]
+Credits = Annotated[
+    str, Meta(pattern=r"^(0|[1-9][0-9]{0,5})\.[0-9]{2}$", description='Credits, scale 2: "1.50".')
+]
+Timestamp = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+        description="RFC 3339 UTC time to the second, with Z.",
+    ),
+]
+
+IssuerKind = Literal[
+    "enterprise", "community_school", "elderly_university", "adult_school", "college"
+]
+OutcomeType = Literal[
+    "enterprise_training",
+    "community_course",
+    "elderly_course",
+    "vocational_certificate",
+    "skill_certificate",
+    "academic_course",
+]
+OutcomeResult = Literal["passed", "completed", "failed"]
+LearnerIdType = Literal["cn_resident_id", "passport", "employee_no"]

@@ -1,0 +1,114 @@
+"""Every endpoint with every role: allowed answers succeed, denied ones are 401 or 403."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api.conftest import ISSUER_ID, Api
+from tests.factories import issuer_registration, outcome_record
+
+ROLES = ("anonymous", "issuer", "learner", "accreditor", "auditor", "admin")
+PUBLIC = set(ROLES)
+AUDIT = {"auditor", "admin"}
+
+# (method, path, body, roles allowed). Paths refer to the log after setup (3 entries).
+ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
+    ("GET", "/healthz", None, PUBLIC),
+    ("GET", "/schema/openapi.json", None, PUBLIC),
+    ("GET", "/v1/log/checkpoint", None, PUBLIC),
+    ("GET", "/v1/log/vkeys", None, PUBLIC),
+    ("GET", "/v1/log/entries/1", None, AUDIT),
+    ("GET", "/v1/log/proof/inclusion?index=1&tree_size=3", None, AUDIT),
+    ("GET", "/v1/log/proof/consistency?from=1&to=3", None, AUDIT),
+    ("GET", "/v1/log/tile/0/000.p/3", None, AUDIT),
+    ("GET", "/v1/log/tile/entries/000.p/3", None, AUDIT),
+    ("GET", "/v1/log/receipt/1", None, {"issuer", "auditor", "admin"}),
+    ("POST", "/v1/issuers", "issuer", {"admin"}),
+    ("POST", "/v1/outcomes", "outcome", {"issuer"}),
+]
+
+
+def body_for(kind: object, serial: int) -> bytes | None:
+    if kind == "issuer":
+        return json.dumps(
+            {"issuer_id": f"school-{serial}", "name": "社区学校", "kind": "community_school"}
+        ).encode()
+    if kind == "outcome":
+        record = outcome_record(1000 + serial)
+        return json.dumps(
+            {
+                "issuer_id": ISSUER_ID,
+                "record_id": record.record_id,
+                "learner_id": record.learner_id,
+                "course_code": "SAFE-101",
+                "course_title": "安全生产培训",
+                "outcome_type": "enterprise_training",
+                "hours": "8",
+                "result": "passed",
+                "completed_on": "2026-05-01",
+            }
+        ).encode()
+    return None
+
+
+async def setup_log(api: Api) -> None:
+    registration = issuer_registration()
+    response = await api.client.post(
+        "/v1/issuers",
+        json={
+            "issuer_id": registration.issuer_id,
+            "name": registration.name,
+            "kind": registration.kind,
+        },
+        headers=api.auth("admin"),
+    )
+    assert response.status_code == 201, response.text
+    for serial in (1, 2):
+        response = await api.client.post(
+            "/v1/outcomes", content=body_for("outcome", serial), headers=api.auth("issuer")
+        )
+        assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_endpoint_admits_exactly_its_roles(api: Api, role: str) -> None:
+    """Allowed roles get a success; others get 401 without a token and 403 with one."""
+    await setup_log(api)
+    for serial, (method, path, kind, allowed) in enumerate(ENDPOINTS):
+        headers = {**api.auth(role), "Content-Type": "application/json"}
+        response = await api.client.request(
+            method, path, content=body_for(kind, serial), headers=headers
+        )
+        if path.startswith("/v1/log/receipt") and role in ("learner", "accreditor"):
+            # Admitted by role, but the entry is not theirs: existence itself stays private.
+            assert response.status_code == 404, f"{role} {path}: {response.status_code}"
+        elif role in allowed:
+            assert response.status_code in (200, 201), f"{role} {method} {path}: {response.text}"
+        elif role == "anonymous":
+            assert response.status_code == 401, f"{method} {path}: {response.status_code}"
+            assert response.headers["content-type"].startswith("application/problem+json")
+        else:
+            assert response.status_code == 403, f"{role} {method} {path}: {response.status_code}"
+            assert response.json()["code"] == "forbidden"
+
+
+async def test_issuers_record_only_for_themselves(api: Api) -> None:
+    """An issuer token for another issuer is refused, never recorded."""
+    await setup_log(api)
+    response = await api.client.post(
+        "/v1/outcomes", content=body_for("outcome", 9), headers=api.auth("other_issuer")
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+async def test_receipts_of_others_are_not_found(api: Api) -> None:
+    """A learner or another issuer asking for someone else's receipt gets 404, not the entry."""
+    await setup_log(api)
+    for role in ("learner", "other_issuer", "accreditor"):
+        response = await api.client.get("/v1/log/receipt/1", headers=api.auth(role))
+        assert response.status_code == 404, role
+    response = await api.client.get("/v1/log/receipt/0", headers=api.auth("issuer"))
+    assert response.status_code == 404  # the issuer.registered entry is the admin's

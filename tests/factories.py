@@ -1,0 +1,48 @@
+"""Test data: valid resident ID numbers and outcome records."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from schemas.api import IssuerRegistration, OutcomeRecord
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def resident_id(serial: int, birth: datetime.date = datetime.date(1990, 5, 17)) -> str:
+    """A resident ID number with a correct GB 11643 check character."""
+    body = f"110105{birth:%Y%m%d}{serial % 1000:03d}"
+    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
+    return body + _CHECK[total % 11]
+
+
+def issuer_registration(issuer_id: str = "acme-training") -> IssuerRegistration:
+    return IssuerRegistration(
+        issuer_id=issuer_id, name="华东精密制造有限公司", kind="enterprise", district="浦东新区"
+    )
+
+
+def outcome_record(
+    serial: int = 1,
+    *,
+    issuer_id: str | None = "acme-training",
+    hours: str = "16.0",
+    **changes: object,
+) -> OutcomeRecord:
+    fields: dict[str, object] = {
+        "issuer_id": issuer_id,
+        "record_id": f"R-{serial:06d}",
+        "learner_id": resident_id(serial),
+        "learner_name": "张三",
+        "course_code": "SAFE-101",
+        "course_title": "安全生产培训",
+        "outcome_type": "enterprise_training",
+        "hours": decimal.Decimal(hours),
+        "result": "passed",
+        "score": decimal.Decimal("88.5"),
+        "completed_on": datetime.date(2026, 6, 1),
+    }
+    fields.update(changes)
+    return OutcomeRecord(**fields)  # type: ignore[arg-type]

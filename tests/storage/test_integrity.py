@@ -1,0 +1,90 @@
+"""Start-up checks, offline verification against the database, and key rotation."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from creditbank.audit import verify_database
+from creditbank.bank import Bank
+from creditbank.errors import WritesDisabledError
+from creditbank.keys import KeyRing
+from creditbank.ledger.note import VerifierKey, open_note
+from creditbank.tokens import Principal
+from creditbank.verification import VerificationError
+from tests.factories import issuer_registration, outcome_record
+
+ISSUER = Principal(role="issuer", issuer_id="acme-training")
+
+
+async def fill(bank: Bank, count: int) -> None:
+    await bank.register_issuer(issuer_registration())
+    for serial in range(count):
+        await bank.record_outcome(ISSUER, outcome_record(serial))
+
+
+async def test_verify_database_accepts_an_honest_log(bank: Bank) -> None:
+    """Every entry, tile and checkpoint of an untouched log verifies."""
+    await fill(bank, 5)
+    verified = await verify_database(bank.engine, list(bank.keys.verifiers))
+    assert verified.checkpoint.size == 6
+    assert verified.report.entries_checked == 6
+    assert verified.report.checkpoints_checked >= 6
+
+
+async def test_verify_database_names_an_entry_altered_behind_the_triggers(bank: Bank) -> None:
+    """Disabling the trigger and changing one byte is caught, and the index is named."""
+    await fill(bank, 8)
+    async with bank.engine.begin() as connection:
+        if bank.engine.dialect.name == "postgresql":
+            await connection.exec_driver_sql(
+                "ALTER TABLE log_entry DISABLE TRIGGER log_entry_append_only"
+            )
+        else:
+            await connection.exec_driver_sql("DROP TRIGGER log_entry_no_update")
+        body = (
+            await connection.exec_driver_sql("SELECT body FROM log_entry WHERE idx = 5")
+        ).scalar_one()
+        forged = bytes(body).replace(b'"16.0"', b'"96.0"')
+        assert forged != bytes(body)
+        await connection.execute(
+            sa.text("UPDATE log_entry SET body = :body WHERE idx = 5"), {"body": forged}
+        )
+    with pytest.raises(VerificationError, match="entry 5") as raised:
+        await verify_database(bank.engine, list(bank.keys.verifiers))
+    assert raised.value.index == 5
+
+
+async def test_tampered_head_disables_writes_at_start_up(bank: Bank) -> None:
+    """A log_state that is not the signed head makes the service refuse writes."""
+    await fill(bank, 2)
+    async with bank.engine.begin() as connection:
+        await connection.exec_driver_sql("UPDATE log_state SET tree_size = tree_size - 1")
+    await bank.start()
+    assert bank.writes_disabled is not None
+    with pytest.raises(WritesDisabledError):
+        await bank.record_outcome(ISSUER, outcome_record(99))
+
+
+async def test_rotation_cosigns_until_the_old_key_retires(bank: Bank) -> None:
+    """After rotate both keys sign; after retire only the new one, and old heads still verify."""
+    await fill(bank, 1)
+    old_key = bank.keys.signers[0]
+    rotated = bank.keys.rotate()
+    bank.keys = rotated
+    await bank.start()
+    note = open_note(await bank.checkpoint(), list(rotated.verifiers))
+    assert {key.key_id for key in note.verified_by} == {key.key_id for key in rotated.signers}
+    assert len(rotated.signers) == 2
+    for key in rotated.signers:
+        open_note(await bank.checkpoint(), [VerifierKey.parse(key.verifier_key())])
+
+    retired = rotated.retire(old_key.key_id.hex())
+    bank.keys = retired
+    await bank.start()
+    await bank.record_outcome(ISSUER, outcome_record(50))
+    note = open_note(await bank.checkpoint(), list(retired.verifiers))
+    assert [key.key_id for key in note.verified_by] == [retired.signers[0].key_id]
+    assert bank.verifier_keys() == [retired.signers[0].verifier_key()]
+    await verify_database(bank.engine, list(retired.verifiers))
+    assert KeyRing.load(retired.directory, retired.origin).retired[0].key_id == old_key.key_id
