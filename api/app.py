@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -33,7 +33,7 @@ API_VERSION = "0.1.0"
 
 
 @get("/healthz", tags=["health"], summary="Liveness and the start-up integrity check")
-async def healthz(bank: Bank) -> Health:
+async def healthz(bank: NamedDependency[Bank]) -> Health:
     async with bank.engine.connect() as connection:
         head = await log_head(connection)
     if bank.writes_disabled is not None:
@@ -47,7 +47,7 @@ async def healthz(bank: Bank) -> Health:
 
 
 def _provide_bank(state: State) -> Bank:
-    bank: Bank = state.bank
+    bank: NamedDependency[Bank] = state.bank
     return bank
 
 

@@ -102,8 +102,10 @@ def _validation_fields(error: ValidationException) -> list[ProblemField]:
     extra = error.extra if isinstance(error.extra, list) else []
     for item in extra:
         message = str(item.get("message", "")) if isinstance(item, dict) else str(item)
+        key = item.get("key") if isinstance(item, dict) else None
         match = _FIELD_PATH.search(message)
-        fields.append(ProblemField(field=match.group(1) if match else "body", reason=message))
+        field = str(key) if key else (match.group(1) if match else "body")
+        fields.append(ProblemField(field=field, reason=message))
     return fields
 
 

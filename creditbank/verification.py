@@ -80,6 +80,7 @@ async def rebuild_and_compare(
         await _compare_finished_tiles(source, pending, size, final=size == tree_size, report=report)
         if size in roots_to_check:
             if integration.root != roots_to_check[size]:
+                await _diagnose(source, pending, size)
                 raise VerificationError(
                     f"the entries do not reproduce the signed root at size {size}", index=size - 1
                 )
@@ -130,6 +131,14 @@ async def _compare_finished_tiles(
                 index=first_leaf,
             )
         report.tiles_checked += 1
+
+
+async def _diagnose(
+    source: LogSource, pending: dict[tuple[int, int], bytearray], size: int
+) -> None:
+    """Compare the unfinished tiles as they stand, to name the entry behind a root mismatch."""
+    copy = {key: bytearray(hashes) for key, hashes in pending.items()}
+    await _compare_finished_tiles(source, copy, size, final=True, report=RebuildReport())
 
 
 def _width_of(level: int, index: int, size: int) -> int:

@@ -99,7 +99,7 @@ class ConsistencyProof(msgspec.Struct, frozen=True, kw_only=True):
     hashes: list[str]
 
 
-class Health(msgspec.Struct, frozen=True, kw_only=True):
+class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: Literal["ok", "degraded"]
     tree_size: LogIndex
     writes: Literal["enabled", "disabled"]

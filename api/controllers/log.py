@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
 
 from api.auth import allow, provide_principal
+from creditbank import limits
 from creditbank.bank import Bank
 from creditbank.ledger.tiles import parse_tile_path
 from creditbank.tokens import Principal
@@ -22,8 +24,12 @@ __all__ = ["AuditController", "PublicLogController", "ReceiptController"]
 
 TEXT = "text/plain; charset=utf-8"
 OCTETS = "application/octet-stream"
-TLOG_PROOF = "text/plain; charset=utf-8"
-Index = Annotated[int, Parameter(ge=0, le=(1 << 53) - 1)]
+IndexInPath = Annotated[int, PathParameter(ge=0, le=limits.proof_tree_size_max)]
+BankDependency = NamedDependency[Bank]
+
+
+def _size(name: str) -> QueryParameter:
+    return QueryParameter(name=name, ge=0, le=limits.proof_tree_size_max)
 
 
 class PublicLogController(Controller):
@@ -31,13 +37,12 @@ class PublicLogController(Controller):
     tags = ["log"]
 
     @get("/checkpoint", media_type=TEXT, summary="The latest signed checkpoint (C2SP)")
-    async def checkpoint(self, bank: Bank) -> Response[str]:
-        return Response(
-            await bank.checkpoint(), media_type=TEXT, headers={"Cache-Control": "no-cache"}
-        )
+    async def checkpoint(self, bank: BankDependency) -> Response[str]:
+        text = await bank.checkpoint()
+        return Response(text, media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
     @get("/vkeys", media_type=TEXT, summary="Verifier keys of the active signing keys")
-    async def vkeys(self, bank: Bank) -> Response[str]:
+    async def vkeys(self, bank: BankDependency) -> Response[str]:
         return Response("".join(key + "\n" for key in bank.verifier_keys()), media_type=TEXT)
 
 
@@ -47,32 +52,34 @@ class AuditController(Controller):
     guards = [allow("auditor", "admin")]
 
     @get("/entries/{index:int}", media_type=MediaType.JSON, summary="An entry's canonical bytes")
-    async def entry(self, bank: Bank, index: Index) -> Response[bytes]:
+    async def entry(self, bank: BankDependency, index: IndexInPath) -> Response[bytes]:
         return Response(await bank.entry(index), media_type=MediaType.JSON)
 
     @get("/proof/inclusion", summary="RFC 9162 inclusion proof")
-    async def inclusion(self, bank: Bank, index: Index, tree_size: Index) -> InclusionProof:
+    async def inclusion(
+        self,
+        bank: BankDependency,
+        index: Annotated[int, _size("index")],
+        tree_size: Annotated[int, _size("tree_size")],
+    ) -> InclusionProof:
         return await bank.inclusion_proof(index, tree_size)
 
     @get("/proof/consistency", summary="RFC 9162 consistency proof")
     async def consistency(
         self,
-        bank: Bank,
-        from_size: Annotated[int, Parameter(query="from", ge=0, le=(1 << 53) - 1)],
-        to_size: Annotated[int, Parameter(query="to", ge=0, le=(1 << 53) - 1)],
+        bank: BankDependency,
+        from_size: Annotated[int, _size("from")],
+        to_size: Annotated[int, _size("to")],
     ) -> ConsistencyProof:
         return await bank.consistency_proof(from_size, to_size)
 
-    @get(
-        "/tile/{path:path}",
-        media_type=OCTETS,
-        summary="C2SP tlog-tiles hash tiles and entry bundles",
-    )
-    async def tile(self, bank: Bank, path: str) -> Response[bytes]:
+    @get("/tile/{path:path}", media_type=OCTETS, summary="C2SP tlog-tiles tiles and entry bundles")
+    async def tile(
+        self, bank: BankDependency, path: Annotated[str, PathParameter()]
+    ) -> Response[bytes]:
         tile = parse_tile_path(path.lstrip("/"))
-        full = tile.width == 256
         # Full tiles never change; partial ones are superseded as the log grows.
-        cache = "public, max-age=31536000, immutable" if full else "no-cache"
+        cache = "public, max-age=31536000, immutable" if tile.width == 256 else "no-cache"
         return Response(await bank.tile(tile), media_type=OCTETS, headers={"Cache-Control": cache})
 
 
@@ -82,6 +89,11 @@ class ReceiptController(Controller):
     guards = [allow("issuer", "learner", "accreditor", "auditor", "admin")]
     dependencies = {"principal": provide_principal}
 
-    @get("/{index:int}", media_type=TLOG_PROOF, summary="The entry's c2sp.org/tlog-proof@v1")
-    async def receipt(self, bank: Bank, principal: Principal, index: Index) -> Response[str]:
-        return Response(await bank.receipt(principal, index), media_type=TLOG_PROOF)
+    @get("/{index:int}", media_type=TEXT, summary="The entry's c2sp.org/tlog-proof@v1")
+    async def receipt(
+        self,
+        bank: BankDependency,
+        principal: NamedDependency[Principal],
+        index: IndexInPath,
+    ) -> Response[str]:
+        return Response(await bank.receipt(principal, index), media_type=TEXT)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from api.auth import allow, provide_principal
 from creditbank import limits
@@ -13,6 +15,10 @@ from schemas.api import IssuerAccepted, IssuerRegistration, OutcomeAccepted, Out
 __all__ = ["IssuerController", "OutcomeController"]
 
 
+def _status(accepted: IssuerAccepted | OutcomeAccepted) -> int:
+    return 201 if accepted.status == "recorded" else 200
+
+
 class IssuerController(Controller):
     path = "/v1/issuers"
     tags = ["issuers"]
@@ -20,9 +26,11 @@ class IssuerController(Controller):
     request_max_body_size = limits.request_bytes_max
 
     @post("/", summary="Register an issuer (records issuer.registered)")
-    async def register(self, bank: Bank, data: IssuerRegistration) -> Response[IssuerAccepted]:
+    async def register(
+        self, bank: NamedDependency[Bank], data: JSONBody[IssuerRegistration]
+    ) -> Response[IssuerAccepted]:
         accepted = await bank.register_issuer(data)
-        return Response(accepted, status_code=201 if accepted.status == "recorded" else 200)
+        return Response(accepted, status_code=_status(accepted))
 
 
 class OutcomeController(Controller):
@@ -34,7 +42,10 @@ class OutcomeController(Controller):
 
     @post("/", summary="Record one learning outcome (records outcome.recorded)")
     async def record(
-        self, bank: Bank, principal: Principal, data: OutcomeRecord
+        self,
+        bank: NamedDependency[Bank],
+        principal: NamedDependency[Principal],
+        data: JSONBody[OutcomeRecord],
     ) -> Response[OutcomeAccepted]:
         accepted = await bank.record_outcome(principal, data)
-        return Response(accepted, status_code=201 if accepted.status == "recorded" else 200)
+        return Response(accepted, status_code=_status(accepted))

@@ -84,8 +84,8 @@ def canonical_bytes(value: object) -> bytes:
         raise CanonicalError(f"cannot encode as canonical JSON: {error}") from None
     try:
         packed = _encoder_msgpack.encode(value)
-    except OverflowError:
-        # An integer beyond 64 bits: the exact path rejects it with a precise message.
+    except (OverflowError, TypeError, ValueError):
+        # An integer beyond 64 bits, or anything else msgpack cannot hold: the exact path decides.
         return _canonical_bytes_exact(value)
     # One pass over the msgpack bytes keeps only the bytes worth a second look; usually none.
     suspicious = packed.translate(None, _delete_except_suspicious)

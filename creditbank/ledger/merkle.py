@@ -45,7 +45,8 @@ class Node(NamedTuple):
     """The complete subtree covering leaves [index << height, (index + 1) << height)."""
 
     height: int
-    index: int
+    # The field shadows tuple.index on purpose (the name is the RFC's); mypy objects to that.
+    index: int  # type: ignore[assignment]
 
 
 HashOf = Callable[[Node], bytes]
@@ -58,7 +59,7 @@ def split_point(n: int) -> int:
 
 
 def range_nodes(start: int, end: int) -> list[Node]:
-    """Return the complete aligned subtrees making up the RFC subtree D[start:end], left to right."""
+    """Return the complete aligned subtrees that make up the RFC subtree D[start:end], in order."""
     size = end - start
     if start < 0 or size < 0:
         raise ProofError(f"invalid leaf range [{start}, {end})")

@@ -106,7 +106,7 @@ def _parse_key_id(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class VerifierKey:
     """A named Ed25519 public key that verifies note signatures."""
 
@@ -118,6 +118,7 @@ class VerifierKey:
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        object.__setattr__(self, "public_key", bytes(self.public_key))  # hashable, immutable
         if len(self.public_key) != ed25519_public_key_bytes:
             raise NoteError(f"an Ed25519 public key is {ed25519_public_key_bytes} bytes")
         key_id = _key_id(self.name, self.public_key)
@@ -125,6 +126,9 @@ class VerifierKey:
         object.__setattr__(self, "key_id", key_id)
         object.__setattr__(self, "text", text)
         object.__setattr__(self, "_key", Ed25519PublicKey.from_public_bytes(self.public_key))
+
+    def __repr__(self) -> str:
+        return f"VerifierKey({self.text!r})"
 
     @classmethod
     def parse(cls, vkey: str) -> VerifierKey:

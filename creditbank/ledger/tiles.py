@@ -60,14 +60,15 @@ class TileId(NamedTuple):
     """Hash tile ``index`` at ``level`` holding ``width`` hashes (1..256; 256 is full)."""
 
     level: int
-    index: int
+    # The field shadows tuple.index on purpose (the name is tlog-tiles'); mypy objects to that.
+    index: int  # type: ignore[assignment]
     width: int
 
 
 class BundleId(NamedTuple):
     """Entry bundle ``index`` holding ``width`` entries (1..256; 256 is full)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as in TileId
     width: int
 
 

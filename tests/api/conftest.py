@@ -11,8 +11,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from creditbank.bank import Bank
 from creditbank.settings import Settings
+from creditbank.storage.access import create_token
+from creditbank.storage.engine import create_engine
 from creditbank.tokens import Principal
 from tests.conftest import ORIGIN
 
@@ -24,7 +25,6 @@ LEARNER_REF = "0" * 64
 class Api:
     client: AsyncTestClient[Litestar]
     tokens: dict[str, str]
-    bank: Bank
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"} if role in self.tokens else {}
@@ -46,16 +46,19 @@ def settings_for(database_url: str, tmp_path: Path) -> Settings:
 async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     app = create_app(settings_for(database_url, tmp_path), announce_admin_token=False)
     async with AsyncTestClient(app=app) as client:
-        bank: Bank = app.state.bank
         tokens = {"admin": app.state.bootstrap_admin_token}
-        for principal in (
-            Principal(role="issuer", issuer_id=ISSUER_ID),
-            Principal(role="learner", learner_ref=LEARNER_REF),
-            Principal(role="accreditor"),
-            Principal(role="auditor"),
-        ):
-            tokens[principal.role] = await bank.create_token(principal)
-        tokens["other_issuer"] = await bank.create_token(
-            Principal(role="issuer", issuer_id="other")
-        )
-        yield Api(client=client, tokens=tokens, bank=bank)
+        # The app runs on the test client's own loop; tokens are made through a separate engine.
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                for name, principal in (
+                    ("issuer", Principal(role="issuer", issuer_id=ISSUER_ID)),
+                    ("learner", Principal(role="learner", learner_ref=LEARNER_REF)),
+                    ("accreditor", Principal(role="accreditor")),
+                    ("auditor", Principal(role="auditor")),
+                    ("other_issuer", Principal(role="issuer", issuer_id="other")),
+                ):
+                    tokens[name] = await create_token(connection, principal)
+        finally:
+            await engine.dispose()
+        yield Api(client=client, tokens=tokens)

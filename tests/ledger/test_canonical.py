@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Any
 
 import msgspec
 import pytest
@@ -68,7 +70,7 @@ def make_recorded(**changes: object) -> Recorded:
 
 
 @given(json_values)
-def test_plain_values_match_rfc8785(value: object) -> None:
+def test_plain_values_match_rfc8785(value: Any) -> None:
     """Generated JSON values serialise byte for byte as the rfc8785 oracle does."""
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
@@ -263,7 +265,5 @@ def test_non_canonical_plain_documents_are_rejected(data: bytes) -> None:
 def test_arbitrary_bytes_raise_only_canonical_error(data: bytes) -> None:
     """decode_canonical never leaks another exception type on arbitrary input."""
     for type_ in (object, Recorded):
-        try:
+        with contextlib.suppress(CanonicalError):
             decode_canonical(data, type_)
-        except CanonicalError:
-            pass
