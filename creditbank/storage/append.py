@@ -30,6 +30,7 @@ from creditbank.errors import IntegrityError
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import SealedEntry
 from creditbank.ledger.tiles import edge_tiles, integrate, root_from_edge
+from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
 from creditbank.storage.projections import project
 from creditbank.storage.tables import checkpoint, log_entry, log_state
@@ -140,11 +141,4 @@ async def _insert_entries(
     connection: AsyncConnection, first_index: int, entries: Sequence[SealedEntry]
 ) -> None:
     rows = [(first_index + offset, entry.body) for offset, entry in enumerate(entries)]
-    if is_sqlite(connection):
-        await connection.exec_driver_sql("INSERT INTO log_entry (idx, body) VALUES (?, ?)", rows)
-        return
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    # COPY rides on the transaction SQLAlchemy began on this same asyncpg connection.
-    await driver.copy_records_to_table(log_entry.name, records=rows, columns=["idx", "body"])
+    await bulk_insert(connection, log_entry, ("idx", "body"), rows)

@@ -12,43 +12,52 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.ledger.entries import SealedEntry, content_sha256
+from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.tables import issuer, outcome
 from schemas.entries import IssuerRegistered, OutcomeRecorded
 
 __all__ = ["project"]
 
+_OUTCOME_COLUMNS = ("issuer_id", "record_id", "entry_index", "learner_ref", "content_sha256")
+_ISSUER_COLUMNS = (
+    "issuer_id",
+    "name",
+    "kind",
+    "district",
+    "public_key",
+    "entry_index",
+    "content_sha256",
+)
+
 
 async def project(
     connection: AsyncConnection, first_index: int, entries: Sequence[SealedEntry]
 ) -> None:
-    issuers: list[dict[str, Any]] = []
-    outcomes: list[dict[str, Any]] = []
-    for offset, sealed in enumerate(entries):
+    issuers: list[tuple[Any, ...]] = []
+    outcomes: list[tuple[Any, ...]] = []
+    for index, sealed in enumerate(entries, start=first_index):
         entry = sealed.entry
-        index = first_index + offset
         if isinstance(entry, OutcomeRecorded):
             outcomes.append(
-                {
-                    "issuer_id": entry.issuer_id,
-                    "record_id": entry.record_id,
-                    "entry_index": index,
-                    "learner_ref": entry.learner_ref,
-                    "content_sha256": content_sha256(entry),
-                }
+                (
+                    entry.issuer_id,
+                    entry.record_id,
+                    index,
+                    entry.learner_ref,
+                    content_sha256(entry),
+                )
             )
         elif isinstance(entry, IssuerRegistered):
             issuers.append(
-                {
-                    "issuer_id": entry.issuer_id,
-                    "name": entry.name,
-                    "kind": entry.issuer_kind,
-                    "district": entry.district,
-                    "public_key": entry.public_key,
-                    "entry_index": index,
-                    "content_sha256": content_sha256(entry),
-                }
+                (
+                    entry.issuer_id,
+                    entry.name,
+                    entry.issuer_kind,
+                    entry.district,
+                    entry.public_key,
+                    index,
+                    content_sha256(entry),
+                )
             )
-    if issuers:
-        await connection.execute(issuer.insert(), issuers)
-    if outcomes:
-        await connection.execute(outcome.insert(), outcomes)
+    await bulk_insert(connection, issuer, _ISSUER_COLUMNS, issuers)
+    await bulk_insert(connection, outcome, _OUTCOME_COLUMNS, outcomes)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.ledger.tiles import Segment, TileId, assemble_tile
+from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.tables import tile_segment
 
 __all__ = ["insert_segments", "read_tiles"]
@@ -47,12 +48,6 @@ async def read_tiles(connection: AsyncConnection, tiles: Iterable[TileId]) -> di
 
 
 async def insert_segments(connection: AsyncConnection, segments: Sequence[Segment]) -> None:
-    if not segments:
-        return
-    await connection.execute(
-        tile_segment.insert(),
-        [
-            {"level": s.level, "tile_index": s.tile_index, "start": s.start, "hashes": s.hashes}
-            for s in segments
-        ],
+    await bulk_insert(
+        connection, tile_segment, ("level", "tile_index", "start", "hashes"), segments
     )
