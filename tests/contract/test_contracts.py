@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -43,6 +45,16 @@ def test_log_paths_are_in_the_openapi_document() -> None:
         ("creditbank.ledger.merkle", {"verify_inclusion", "verify_consistency", "MemoryTree"}),
         ("creditbank.ledger.tiles", {"integrate", "tile_path", "parse_tile_path"}),
         ("schemas.entries", {"Entry", "OutcomeRecorded", "IssuerRegistered"}),
+        (
+            "creditbank.ledger",
+            {
+                "SealedEntry",
+                "integrate",
+                "verify_inclusion",
+                "open_checkpoint",
+                "verify_tlog_proof",
+            },
+        ),
     ],
 )
 def test_public_names_are_exported(module: str, names: set[str]) -> None:
@@ -52,3 +64,16 @@ def test_public_names_are_exported(module: str, names: set[str]) -> None:
     assert names <= exported
     for name in exported:
         assert hasattr(loaded, name), f"{module}.{name}"
+
+
+def test_pure_core_imports_no_database_or_web_framework() -> None:
+    """The ledger core stays pure: importing it pulls in neither SQLAlchemy nor Litestar."""
+    probe = (
+        "import sys, creditbank.ledger, creditbank.privacy, creditbank.outcomes;"
+        "roots = {m.split('.')[0] for m in sys.modules};"
+        "bad = sorted(roots & {'sqlalchemy', 'litestar', 'asyncpg', 'aiosqlite'});"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    command = [sys.executable, "-c", probe]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"impure imports: {result.stdout}{result.stderr}"
