@@ -17,6 +17,9 @@ from creditbank.storage.engine import is_sqlite
 
 __all__ = ["bulk_insert"]
 
+# Below this many rows a plain INSERT costs fewer round trips than COPY's start/data/end.
+copy_rows_min = 64
+
 
 async def bulk_insert(
     connection: AsyncConnection,
@@ -37,4 +40,9 @@ async def bulk_insert(
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    if len(rows) < copy_rows_min:
+        placeholders = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
+        statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+        await driver.executemany(statement, rows)
+        return
     await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))

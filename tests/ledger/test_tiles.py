@@ -36,7 +36,7 @@ from creditbank.ledger.tiles import (
     tiles_for_consistency,
     tiles_for_inclusion,
 )
-from tests.ledger.test_merkle import ENTRIES, ENTRIES_MAX, mth, path, proof
+from tests.ledger.rfc9162_reference import ENTRIES, ENTRIES_MAX, mth, path, proof
 
 ALL_LEAF_HASHES = leaf_hashes(ENTRIES)
 
