@@ -20,10 +20,8 @@ from api.controllers.writes import IssuerController, OutcomeController
 from api.problems import exception_handlers
 from creditbank import limits
 from creditbank.bank import Bank
-from creditbank.keys import KeyRing, load_or_create_secret
-from creditbank.privacy import Pseudonymizer
+from creditbank.deployment import open_bank
 from creditbank.settings import Settings, load_settings
-from creditbank.storage.engine import create_engine
 from creditbank.storage.reads import log_head
 from schemas.api import Health
 
@@ -51,21 +49,13 @@ def _provide_bank(state: State) -> Bank:
     return bank
 
 
-def build_bank(settings: Settings) -> Bank:
-    return Bank(
-        engine=create_engine(settings.database_url),
-        keys=KeyRing.load(settings.keys_dir, settings.origin),
-        pseudonymizer=Pseudonymizer(load_or_create_secret(settings.pseudonym_key_file)),
-    )
-
-
 def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
     """The application; the database must already be migrated (``creditbank db upgrade``)."""
     resolved = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        bank = build_bank(resolved)
+        bank = await open_bank(resolved)
         app.state.bank = bank
         try:
             await bank.start()

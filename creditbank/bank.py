@@ -17,6 +17,7 @@ from creditbank.errors import (
     ExistsWithDifferentContentError,
     ForbiddenError,
     IntegrityError,
+    LedgerError,
     MalformedError,
     NotFoundError,
     UnknownIssuerError,
@@ -75,7 +76,7 @@ class Bank:
         try:
             await publish_initial_checkpoint(self.engine, self.keys)
             await check_head(self.engine, self.keys)
-        except IntegrityError as error:
+        except (IntegrityError, LedgerError) as error:
             self.writes_disabled = error.message
         else:
             self.writes_disabled = None
@@ -213,8 +214,8 @@ class Bank:
             body = await reads.entry(connection, index)
             _check_entry_visible(principal, open_entry(body), index)
             stored = await reads.latest_checkpoint(connection)
-            assert stored is not None
-            assert stored.tree_size > index
+            if stored is None or stored.tree_size <= index:
+                raise NotFoundError(f"no signed checkpoint covers entry {index} yet")
             path = await reads.inclusion_proof(connection, index, stored.tree_size)
         return encode_tlog_proof(index, path, stored.signed_note)
 

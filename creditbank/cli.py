@@ -19,10 +19,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
+
+if TYPE_CHECKING:
+    from creditbank.audit import Verified
+    from creditbank.ledger.note import VerifierKey
 
 __all__ = ["main"]
 
@@ -59,12 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--database", help="database URL (SQLAlchemy form)")
     verify.add_argument("--vkey", action="append", default=[], help="trusted verifier key")
     verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
+    verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
     verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    # Keys, secrets, the SQLite database and state files are private to this account.
+    os.umask(0o077)
     settings = load_settings()
     try:
         return _dispatch(arguments, settings)
@@ -89,7 +97,7 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return _keys(settings, arguments)
     if command == "tokens":
         return asyncio.run(_create_token(settings, arguments))
-    return asyncio.run(_verify(settings, arguments))
+    return _verify(settings, arguments)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
@@ -109,7 +117,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 def _keys(settings: Settings, arguments: argparse.Namespace) -> int:
     from creditbank.keys import KeyRing
 
-    ring = KeyRing.load(settings.keys_dir, settings.origin)
+    ring = KeyRing.load(settings.keys_dir, settings.origin, create=False)
     if arguments.action == "rotate":
         ring = ring.rotate()
         print("added a signing key; the service signs with every active key from its next start")
@@ -140,33 +148,11 @@ async def _create_token(settings: Settings, arguments: argparse.Namespace) -> in
     return 0
 
 
-async def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
-    from creditbank.audit import verify_database, verify_url
-    from creditbank.keys import KeyRing
-    from creditbank.ledger.note import VerifierKey
-    from creditbank.storage.engine import create_engine
+def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
     from creditbank.verification import VerificationError
 
     try:
-        if arguments.url:
-            verified = await verify_url(
-                arguments.url,
-                token=arguments.token,
-                vkeys=arguments.vkey,
-                state_file=arguments.state,
-            )
-        else:
-            if arguments.vkey:
-                verifiers = [VerifierKey.parse(text) for text in arguments.vkey]
-            else:
-                verifiers = list(
-                    KeyRing.load(settings.keys_dir, settings.origin, create=False).verifiers
-                )
-            engine = create_engine(arguments.database)
-            try:
-                verified = await verify_database(engine, verifiers)
-            finally:
-                await engine.dispose()
+        verified = asyncio.run(_verified(settings, arguments))
     except VerificationError as error:
         print(f"FAILED: {error.message}")
         return 1
@@ -174,6 +160,44 @@ async def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
         print(line)
     print("verified")
     return 0
+
+
+async def _verified(settings: Settings, arguments: argparse.Namespace) -> Verified:
+    from creditbank.audit import verify_database
+    from creditbank.audit_http import verify_url
+    from creditbank.storage.engine import create_engine
+
+    if arguments.url:
+        return await verify_url(
+            arguments.url,
+            token=arguments.token,
+            vkeys=arguments.vkey,
+            state_file=arguments.state,
+            origin=arguments.origin,
+        )
+    verifiers = _database_verifiers(settings, arguments)
+    engine = create_engine(arguments.database)
+    try:
+        return await verify_database(engine, verifiers, arguments.origin)
+    finally:
+        await engine.dispose()
+
+
+def _database_verifiers(settings: Settings, arguments: argparse.Namespace) -> list[VerifierKey]:
+    """The trusted keys (given, or this deployment's, retired ones included); and a check that
+    a SQLite path exists, so verifying never creates an empty database."""
+    from sqlalchemy.engine import make_url
+
+    from creditbank.keys import KeyRing
+    from creditbank.ledger.note import VerifierKey
+    from creditbank.verification import VerificationError
+
+    database = make_url(arguments.database)
+    if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():
+        raise VerificationError(f"no SQLite database at {database.database}")
+    if arguments.vkey:
+        return [VerifierKey.parse(text) for text in arguments.vkey]
+    return list(KeyRing.load(settings.keys_dir, settings.origin, create=False).verifiers)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     ├── LedgerError                     a log artefact does not verify or parse
     │   ├── ProofError
     │   ├── NoteError
+    │   │   └── UnknownSignerError      no signature from a trusted key at all
     │   ├── TileError
     │   └── CanonicalError
     ├── IntegrityError                  stored state contradicts the signed checkpoint
@@ -46,6 +47,7 @@ __all__ = [
     "TileError",
     "UnauthenticatedError",
     "UnknownIssuerError",
+    "UnknownSignerError",
     "WritesDisabledError",
 ]
 
@@ -122,6 +124,12 @@ class ProofError(LedgerError):
 
 class NoteError(LedgerError):
     code = "invalid_note"
+
+
+class UnknownSignerError(NoteError):
+    """A note carries no signature from any key the reader trusts (as opposed to a bad one)."""
+
+    code = "no_trusted_signature"
 
 
 class TileError(LedgerError):

@@ -29,16 +29,37 @@ _VKEY_SUFFIX = ".vkey"
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600, failing if it exists (never overwrite a key)."""
+    """Create ``path`` (mode 0600) whole or not at all; FileExistsError if it exists.
+
+    The bytes go to a temporary file that is synced and then linked into place, so a process
+    racing us never reads a half-written key, and a crash never leaves an empty one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink()
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
-def load_or_create_secret(path: Path) -> bytes:
+def load_or_create_secret(path: Path, *, create: bool = True) -> bytes:
     """The 32-byte pseudonym secret, created on first use. Losing it unlinks every learner_ref."""
     if not path.exists():
+        if not create:
+            raise ConfigurationError(
+                f"no pseudonym secret at {path}, but learners are already recorded: a new "
+                "secret would unlink them all (is CREDITBANK_PSEUDONYM_KEY_FILE right?)"
+            )
         # If another process creates it first, read theirs.
         with contextlib.suppress(FileExistsError):
             write_private_file(path, secrets.token_bytes(pseudonym_secret_bytes))
@@ -76,7 +97,10 @@ class KeyRing:
         ring = cls(origin=origin, directory=directory, signers=signers, retired=retired)
         if not signers:
             if not create:
-                raise ConfigurationError(f"no signing key in {directory}")
+                raise ConfigurationError(
+                    f"no signing key in {directory} (the service creates one for a new log; "
+                    "is CREDITBANK_KEYS_DIR right?)"
+                )
             return ring.rotate()
         return ring
 

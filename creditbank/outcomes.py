@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime
 import decimal
+import unicodedata
 from dataclasses import dataclass
 
 from creditbank.errors import MalformedError
@@ -31,6 +32,8 @@ hours_max = decimal.Decimal("10000.0")
 percent_max = decimal.Decimal("100.0")
 _ONE_PLACE = decimal.Decimal("0.1")
 _HEX = frozenset("0123456789abcdef")
+# Control characters, lone surrogates, and line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 # No completion date is in the future anywhere on Earth: UTC+14 is the latest local date.
 _LATEST_TIMEZONE_OFFSET = datetime.timedelta(hours=14)
 
@@ -61,15 +64,20 @@ def _scale_one(value: decimal.Decimal, field: str, maximum: decimal.Decimal) -> 
     quantized = value.quantize(_ONE_PLACE)
     if quantized != value:
         raise MalformedError(field, "at most one decimal place")
-    return str(quantized)
+    # -0.0 compares equal to 0 but would print as "-0.0", which no entry may contain.
+    return format(quantized.copy_abs() if quantized == 0 else quantized, "f")
 
 
 def _text(value: str, field: str) -> str:
     stripped = value.strip()
     if not stripped:
         raise MalformedError(field, "must not be blank")
-    if not stripped.isprintable():
-        raise MalformedError(field, "must not contain control characters")
+    # isprintable() is the fast path; it also refuses ideographic and no-break spaces, which
+    # Chinese titles legitimately contain, so only a slow look at the categories decides.
+    if not stripped.isprintable() and any(
+        unicodedata.category(character) in _FORBIDDEN_CATEGORIES for character in stripped
+    ):
+        raise MalformedError(field, "must not contain control characters or line breaks")
     return stripped
 
 

@@ -133,7 +133,9 @@ def test_served_log_verifies_with_the_cli(tmp_path: Path) -> None:
         )
         assert second.returncode == 0, second.stdout + second.stderr
         assert "consistent with the previously verified checkpoint of size 301" in second.stdout
-        wrong_key = creditbank(env, "keys", "rotate").stdout.strip().splitlines()[-1]
+        rotated = creditbank(env, "keys", "rotate").stdout.strip().splitlines()
+        # The running server signs with the old key only; trust only the new one.
+        wrong_key = next(line for line in rotated if "+" in line and line != vkey)
         untrusted = creditbank(
             env, "verify", "--url", base, "--vkey", wrong_key, "--token", auditor_token
         )

@@ -77,9 +77,11 @@ class AuditController(Controller):
     async def tile(
         self, bank: BankDependency, path: Annotated[str, PathParameter()]
     ) -> Response[bytes]:
-        tile = parse_tile_path(path.lstrip("/"))
+        # Exactly one leading slash comes from the route; anything else is not a canonical path.
+        tile = parse_tile_path(path.removeprefix("/"))
         # Full tiles never change; partial ones are superseded as the log grows.
-        cache = "public, max-age=31536000, immutable" if tile.width == 256 else "no-cache"
+        # They are served to auditors only, so shared caches must not keep them ("private").
+        cache = "private, max-age=31536000, immutable" if tile.width == 256 else "no-cache"
         return Response(await bank.tile(tile), media_type=OCTETS, headers={"Cache-Control": cache})
 
 

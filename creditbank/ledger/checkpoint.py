@@ -102,8 +102,12 @@ def sign_checkpoint(checkpoint: Checkpoint, signers: Sequence[SignerKey]) -> str
 
 
 def open_checkpoint(signed: str, verifiers: Sequence[VerifierKey], origin: str) -> Checkpoint:
-    """Verify a signed checkpoint from the log ``origin``; NoteError if it does not verify."""
-    opened = open_note(signed, verifiers)
+    """Verify a signed checkpoint from the log ``origin``; NoteError if it does not verify.
+
+    Only keys named ``origin`` count: a key of another log (another shard, another district)
+    must never vouch for this one.
+    """
+    opened = open_note(signed, [key for key in verifiers if key.name == origin])
     checkpoint = parse_checkpoint_body(opened.text)
     if checkpoint.origin != origin:
         raise NoteError(f"checkpoint is from {checkpoint.origin!r}, expected {origin!r}")

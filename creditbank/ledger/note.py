@@ -35,7 +35,7 @@ from typing import Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from creditbank.errors import NoteError
+from creditbank.errors import NoteError, UnknownSignerError
 
 __all__ = [
     "NoteSignature",
@@ -311,5 +311,5 @@ def open_note(signed: str, verifiers: Sequence[VerifierKey]) -> OpenedNote:
         if key not in verified_by:
             verified_by.append(key)
     if not verified_by:
-        raise NoteError("no signature from a known key")
+        raise UnknownSignerError("no signature from a known key")
     return OpenedNote(text=text, signatures=signatures, verified_by=tuple(verified_by))

@@ -59,7 +59,7 @@ async def upsert_person(
     identifier: str,
     name: str | None,
 ) -> None:
-    """Keep the personal data behind a learner_ref; a later name replaces an earlier one."""
+    """Keep the personal data behind a learner_ref; the first name given is kept."""
     now = datetime.datetime.now(datetime.UTC)
     existing = (
         await connection.execute(
@@ -76,7 +76,9 @@ async def upsert_person(
                 updated_at=now,
             )
         )
-    elif name is not None and name != existing.name:
+    elif name is not None and existing.name is None:
+        # Fill a missing name, never replace one: any issuer may send a name, and one issuer's
+        # typo must not rename the learner in everyone's records.
         await connection.execute(
             person.update()
             .where(person.c.learner_ref == learner_ref)

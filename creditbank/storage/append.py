@@ -4,7 +4,7 @@
 ``log_state``; SQLite: ``BEGIN IMMEDIATE``). Inside it a caller may read the read tables (to decide
 ``exists`` under the lock) and call ``append`` once with a whole batch, which:
 
-1. checks that the tiles reproduce the root of the last signed checkpoint,
+1. checks that ``log_state`` is the last checkpoint and that the tiles reproduce its root,
 2. assigns contiguous indices from the current size (sequencing),
 3. inserts the entries (COPY on PostgreSQL) and the new tile segments (integrating),
 4. projects the entries into the read tables,
@@ -33,6 +33,7 @@ from creditbank.ledger.tiles import edge_tiles, integrate, root_from_edge
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
 from creditbank.storage.projections import project
+from creditbank.storage.reads import latest_checkpoint
 from creditbank.storage.tables import checkpoint, log_entry, log_state
 from creditbank.storage.tile_store import insert_segments, read_tiles
 
@@ -72,6 +73,11 @@ class LogTransaction:
         assert 0 < len(entries) <= limits.append_batch_entries_max
         self._appended = True
         old_size = self.tree_size
+        last = await latest_checkpoint(self.connection)
+        if last is None or (last.tree_size, last.root) != (old_size, self.root):
+            raise IntegrityError(
+                f"the log state (size {old_size}) is not the last checkpoint: refusing to sign"
+            )
         edge = await read_tiles(self.connection, edge_tiles(old_size))
         if root_from_edge(old_size, edge) != self.root:
             raise IntegrityError(

@@ -100,7 +100,7 @@ person = sa.Table(
     metadata,
     sa.Column("learner_ref", sa.String(64), primary_key=True),
     sa.Column("id_type", sa.String(32), nullable=False),
-    sa.Column("identifier", sa.String(96), nullable=False),
+    sa.Column("identifier", sa.String(160), nullable=False),
     sa.Column("name", sa.String(100)),
     sa.Column("updated_at", Timestamp, nullable=False),
 )

@@ -12,11 +12,14 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from creditbank.errors import IntegrityError, TileError
 from creditbank.ledger.tiles import Segment, TileId, assemble_tile
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.tables import tile_segment
 
 __all__ = ["insert_segments", "read_tiles"]
+
+_SEGMENT_COLUMNS = ("level", "tile_index", "start", "hashes")
 
 
 async def read_tiles(connection: AsyncConnection, tiles: Iterable[TileId]) -> dict[TileId, bytes]:
@@ -44,10 +47,14 @@ async def read_tiles(connection: AsyncConnection, tiles: Iterable[TileId]) -> di
     segments: dict[tuple[int, int], list[Segment]] = defaultdict(list)
     for level, index, start, hashes in rows:
         segments[(level, index)].append(Segment(level, index, start, bytes(hashes)))
-    return {tile: assemble_tile(segments[(tile.level, tile.index)], tile.width) for tile in wanted}
+    try:
+        return {
+            tile: assemble_tile(segments[(tile.level, tile.index)], tile.width) for tile in wanted
+        }
+    except TileError as error:
+        # Callers ask only for tiles the log must have: a gap is damage, not a bad request.
+        raise IntegrityError(f"the stored tiles are damaged: {error.message}") from error
 
 
 async def insert_segments(connection: AsyncConnection, segments: Sequence[Segment]) -> None:
-    await bulk_insert(
-        connection, tile_segment, ("level", "tile_index", "start", "hashes"), segments
-    )
+    await bulk_insert(connection, tile_segment, _SEGMENT_COLUMNS, segments)

@@ -25,6 +25,22 @@ LEARNER_REF = "0" * 64
 class Api:
     client: AsyncTestClient[Litestar]
     tokens: dict[str, str]
+    database_url: str
+
+    async def token_for(self, principal: Principal) -> str:
+        # The app runs on the test client's own loop; tokens are made through a separate engine.
+        engine = create_engine(self.database_url)
+        try:
+            async with engine.begin() as connection:
+                return await create_token(connection, principal)
+        finally:
+            await engine.dispose()
+
+    async def token_for_issuer(self, issuer_id: str) -> str:
+        return await self.token_for(Principal(role="issuer", issuer_id=issuer_id))
+
+    async def token_for_learner(self, learner_ref: str) -> str:
+        return await self.token_for(Principal(role="learner", learner_ref=learner_ref))
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"} if role in self.tokens else {}
@@ -61,4 +77,4 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
                     tokens[name] = await create_token(connection, principal)
         finally:
             await engine.dispose()
-        yield Api(client=client, tokens=tokens)
+        yield Api(client=client, tokens=tokens, database_url=database_url)

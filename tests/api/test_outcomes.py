@@ -141,3 +141,48 @@ async def test_issuer_registration_is_idempotent(api: Api) -> None:
         headers=api.auth("admin"),
     )
     assert other.status_code == 409
+
+
+async def test_negative_zero_is_recorded_as_zero(api: Api) -> None:
+    """-0.0 is zero: it is logged as "0.0", and the entry stays canonical and verifiable."""
+    await register(api)
+    response = await post(api, {**VALID, "hours": -0.0, "score": "-0.0"})
+    assert response.status_code == 201, response.text
+    index = response.json()["index"]
+    entry = await api.client.get(f"/v1/log/entries/{index}", headers=api.auth("auditor"))
+    assert b'"hours":"0.0"' in entry.content
+    assert b'"score":"0.0"' in entry.content
+    receipt = await api.client.get(f"/v1/log/receipt/{index}", headers=api.auth("issuer"))
+    assert receipt.status_code == 200
+
+
+async def test_long_employee_numbers_fit_on_both_databases(api: Api) -> None:
+    """The longest issuer id with the longest employee number is stored, never a 500."""
+    long_issuer = "i" * 64
+    response = await api.client.post(
+        "/v1/issuers",
+        json={"issuer_id": long_issuer, "name": "长名企业", "kind": "enterprise"},
+        headers=api.auth("admin"),
+    )
+    assert response.status_code == 201
+    token = await api.token_for_issuer(long_issuer)
+    body = {
+        **VALID,
+        "issuer_id": long_issuer,
+        "learner_id_type": "employee_no",
+        "learner_id": "E" * 64,
+    }
+    answer = await api.client.post(
+        "/v1/outcomes", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201, answer.text
+
+
+async def test_titles_may_hold_ideographic_spaces_but_not_line_breaks(api: Api) -> None:
+    """Full-width and no-break spaces are ordinary in Chinese titles; control characters are not."""
+    await register(api)
+    spaced = await post(api, {**VALID, "course_title": "安全\u3000生产\u00a0培训"})
+    assert spaced.status_code == 201, spaced.text
+    broken = await post(api, {**VALID, "record_id": "HR-2", "course_title": "安全\n生产"})
+    assert broken.status_code == 422
+    assert broken.json()["errors"][0]["field"] == "course_title"

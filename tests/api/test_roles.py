@@ -104,6 +104,18 @@ async def test_issuers_record_only_for_themselves(api: Api) -> None:
     assert response.json()["code"] == "forbidden"
 
 
+async def test_learners_fetch_receipts_of_their_own_outcomes(api: Api) -> None:
+    """A learner token scoped to the outcome's learner_ref gets the receipt; another does not."""
+    await setup_log(api)
+    entry = (await api.client.get("/v1/log/entries/1", headers=api.auth("auditor"))).json()
+    own = await api.token_for_learner(entry["learner_ref"])
+    response = await api.client.get("/v1/log/receipt/1", headers={"Authorization": f"Bearer {own}"})
+    assert response.status_code == 200
+    assert response.text.startswith("c2sp.org/tlog-proof@v1\n")
+    other = await api.client.get("/v1/log/receipt/2", headers={"Authorization": f"Bearer {own}"})
+    assert other.status_code == 404
+
+
 async def test_receipts_of_others_are_not_found(api: Api) -> None:
     """A learner or another issuer asking for someone else's receipt gets 404, not the entry."""
     await setup_log(api)

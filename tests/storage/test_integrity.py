@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
 from creditbank.audit import verify_database
 from creditbank.bank import Bank
-from creditbank.errors import WritesDisabledError
+from creditbank.deployment import open_bank
+from creditbank.errors import ConfigurationError, WritesDisabledError
 from creditbank.keys import KeyRing
 from creditbank.ledger.note import VerifierKey, open_note
+from creditbank.settings import Settings
+from creditbank.storage.append import log_transaction
 from creditbank.tokens import Principal
 from creditbank.verification import VerificationError
 from tests.factories import issuer_registration, outcome_record
+from tests.storage.appender import batch_entries
 
 ISSUER = Principal(role="issuer", issuer_id="acme-training")
 
@@ -88,3 +95,62 @@ async def test_rotation_cosigns_until_the_old_key_retires(bank: Bank) -> None:
     assert bank.verifier_keys() == [retired.signers[0].verifier_key()]
     await verify_database(bank.engine, list(retired.verifiers))
     assert KeyRing.load(retired.directory, retired.origin).retired[0].key_id == old_key.key_id
+
+
+async def test_a_tampered_root_is_never_re_signed_after_rotation(bank: Bank) -> None:
+    """Rotating keys over a head that does not verify disables writes and signs nothing new."""
+    await fill(bank, 2)
+    before = await bank.checkpoint()
+    async with bank.engine.begin() as connection:
+        await connection.execute(
+            sa.text("UPDATE log_state SET root_hash = :root"), {"root": b"\x11" * 32}
+        )
+    bank.keys = bank.keys.rotate()
+    await bank.start()
+    assert bank.writes_disabled is not None
+    assert await bank.checkpoint() == before
+
+
+async def test_an_entry_in_a_full_tile_altered_behind_the_triggers_is_named(bank: Bank) -> None:
+    """A change inside a complete tile is found by comparing the rebuilt tile, index named."""
+    await bank.register_issuer(issuer_registration())
+    entries = batch_entries("F", 0, 300)
+    async with log_transaction(bank.engine, bank.keys) as transaction:
+        await transaction.append(entries)
+        await transaction.commit()
+    async with bank.engine.begin() as connection:
+        if bank.engine.dialect.name == "postgresql":
+            await connection.exec_driver_sql(
+                "ALTER TABLE log_entry DISABLE TRIGGER log_entry_append_only"
+            )
+        else:
+            await connection.exec_driver_sql("DROP TRIGGER log_entry_no_update")
+        await connection.execute(
+            sa.text("UPDATE log_entry SET body = :body WHERE idx = 101"),
+            {"body": entries[99].body},  # a valid entry, just not the one that was logged
+        )
+    with pytest.raises(VerificationError, match="entry 101") as raised:
+        await verify_database(bank.engine, list(bank.keys.verifiers))
+    assert raised.value.index == 101
+
+
+async def test_a_log_with_history_never_gets_new_secrets(
+    bank: Bank, database_url: str, tmp_path: Path
+) -> None:
+    """Pointing a used database at an empty keys directory or secret path refuses to start."""
+    await fill(bank, 1)
+    base = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        origin=bank.keys.origin,
+        keys_dir=tmp_path / "elsewhere-keys",
+        pseudonym_key_file=tmp_path / "elsewhere.key",
+        host="127.0.0.1",
+        port=0,
+    )
+    with pytest.raises(ConfigurationError, match="keys"):
+        await open_bank(base)
+    assert not any((tmp_path / "elsewhere-keys").glob("*.skey"))
+    with pytest.raises(ConfigurationError, match="pseudonym"):
+        await open_bank(dataclasses.replace(base, keys_dir=bank.keys.directory))
+    assert not (tmp_path / "elsewhere.key").exists()

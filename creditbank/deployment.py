@@ -1,0 +1,47 @@
+"""Opening a deployment: the database, the signing keys and the pseudonym secret.
+
+Secrets are created only for a new log. A log with checkpoints but no signing key, or with
+learners but no pseudonym secret, is a misconfigured deployment (a wrong path, a lost volume):
+inventing new secrets there would fork the log's signatures or unlink every learner, so the
+service refuses to start instead.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank.bank import Bank
+from creditbank.errors import ConfigurationError
+from creditbank.keys import KeyRing, load_or_create_secret
+from creditbank.privacy import Pseudonymizer
+from creditbank.settings import Settings
+from creditbank.storage.engine import create_engine
+from creditbank.storage.tables import checkpoint, person
+
+__all__ = ["open_bank"]
+
+
+async def open_bank(settings: Settings) -> Bank:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            has_checkpoints = await _has_rows(connection, checkpoint)
+            has_learners = await _has_rows(connection, person)
+    except sa.exc.SQLAlchemyError as error:
+        await engine.dispose()
+        raise ConfigurationError(
+            f"cannot read the database ({type(error).__name__}); run `creditbank db upgrade`"
+        ) from error
+    try:
+        keys = KeyRing.load(settings.keys_dir, settings.origin, create=not has_checkpoints)
+        secret = load_or_create_secret(settings.pseudonym_key_file, create=not has_learners)
+    except ConfigurationError:
+        await engine.dispose()
+        raise
+    return Bank(engine=engine, keys=keys, pseudonymizer=Pseudonymizer(secret))
+
+
+async def _has_rows(connection: AsyncConnection, table: sa.Table) -> bool:
+    query = sa.select(sa.literal(1)).select_from(table).limit(1)
+    return (await connection.execute(query)).first() is not None
