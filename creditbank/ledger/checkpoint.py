@@ -30,6 +30,7 @@ __all__ = [
     "checkpoint_size_max",
     "open_checkpoint",
     "parse_checkpoint_body",
+    "parse_uint64",
     "sign_checkpoint",
 ]
 
@@ -65,14 +66,25 @@ class Checkpoint:
         return f"{self.origin}\n{self.size}\n{root}\n"
 
 
+def parse_uint64(text: str) -> int | None:
+    """A canonical decimal uint64 (ASCII digits, no leading zeros); ``None`` for anything else.
+
+    Tree sizes and entry indices share this spelling in checkpoints and in tlog-proof texts.
+    """
+    if not text or len(text) > _size_digits_max or not (text.isascii() and text.isdigit()):
+        return None
+    if text != "0" and text.startswith("0"):
+        return None
+    value = int(text)
+    return value if value <= checkpoint_size_max else None
+
+
 def _parse_size(line: str) -> int:
-    if not line or len(line) > _size_digits_max or not (line.isascii() and line.isdigit()):
-        raise NoteError(f"checkpoint tree size {line[:40]!r} is not a decimal number")
-    if line != "0" and line.startswith("0"):
-        raise NoteError(f"checkpoint tree size {line!r} has leading zeros")
-    size = int(line)
-    if size > checkpoint_size_max:
-        raise NoteError(f"checkpoint tree size {line} does not fit in 64 bits")
+    size = parse_uint64(line)
+    if size is None:
+        raise NoteError(
+            f"checkpoint tree size {line[:40]!r} is not a 64-bit decimal without leading zeros"
+        )
     return size
 
 

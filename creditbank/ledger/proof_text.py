@@ -27,6 +27,7 @@ from creditbank.ledger.checkpoint import (
     checkpoint_size_max,
     open_checkpoint,
     parse_checkpoint_body,
+    parse_uint64,
 )
 from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import verify_inclusion
@@ -39,7 +40,6 @@ proof_header: Final = "c2sp.org/tlog-proof@v1"
 proof_path_hashes_max: Final = 64  # the depth of a tree of 2**64 leaves
 _EXTRA_PREFIX: Final = "extra "
 _INDEX_PREFIX: Final = "index "
-_index_digits_max: Final = len(str(checkpoint_size_max))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,13 +77,11 @@ def _parse_index(line: str) -> int:
     if not line.startswith(_INDEX_PREFIX):
         raise ProofError("tlog-proof has no 'index' line")
     digits = line[len(_INDEX_PREFIX) :]
-    if not digits or len(digits) > _index_digits_max or not (digits.isascii() and digits.isdigit()):
-        raise ProofError(f"tlog-proof index {digits[:40]!r} is not a decimal number")
-    if digits != "0" and digits.startswith("0"):
-        raise ProofError(f"tlog-proof index {digits!r} has leading zeros")
-    index = int(digits)
-    if index > checkpoint_size_max:
-        raise ProofError(f"tlog-proof index {digits} does not fit in 64 bits")
+    index = parse_uint64(digits)
+    if index is None:
+        raise ProofError(
+            f"tlog-proof index {digits[:40]!r} is not a 64-bit decimal without leading zeros"
+        )
     return index
 
 

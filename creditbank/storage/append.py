@@ -20,7 +20,7 @@ import datetime
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,6 +29,7 @@ from creditbank import limits
 from creditbank.errors import IntegrityError
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import SealedEntry
+from creditbank.ledger.hashing import EMPTY_ROOT
 from creditbank.ledger.tiles import edge_tiles, integrate, root_from_edge
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
@@ -59,12 +60,16 @@ class LogTransaction:
     """A transaction holding the log's write lock; rolls back unless ``commit`` is called."""
 
     def __init__(
-        self, connection: AsyncConnection, signer: CheckpointSigner, size: int, root: bytes
+        self,
+        connection: AsyncConnection,
+        signer: CheckpointSigner,
+        head: tuple[int, bytes],
+        signed_head: tuple[int, bytes],
     ) -> None:
         self.connection = connection
         self._signer = signer
-        self.tree_size = size
-        self.root = root
+        self.tree_size, self.root = head
+        self._signed_head = signed_head
         self._appended = False
         self.committed = False
 
@@ -73,8 +78,7 @@ class LogTransaction:
         assert 0 < len(entries) <= limits.append_batch_entries_max
         self._appended = True
         old_size = self.tree_size
-        last = await latest_checkpoint(self.connection)
-        if last is None or (last.tree_size, last.root) != (old_size, self.root):
+        if self._signed_head != (old_size, self.root):
             raise IntegrityError(
                 f"the log state (size {old_size}) is not the last checkpoint: refusing to sign"
             )
@@ -116,16 +120,28 @@ async def log_transaction(
     async with engine.connect() as plain:
         connection = await plain.execution_options(**{WRITE_LOCK_OPTION: True})
         await connection.begin()
-        query = sa.select(log_state.c.tree_size, log_state.c.root_hash).where(log_state.c.id == 1)
-        if not is_sqlite(connection):
-            query = query.with_for_update()
-        row = (await connection.execute(query)).one()
-        transaction = LogTransaction(connection, signer, row.tree_size, bytes(row.root_hash))
+        row = (await connection.execute(_lock_query(connection))).one()
+        # A separate statement, after the lock is ours: PostgreSQL re-reads only the locked row
+        # of the statement that waited for it, so a checkpoint joined into that statement could
+        # be one that an appender committed before us has already superseded.
+        last = await latest_checkpoint(connection)
+        signed_head = (0, EMPTY_ROOT) if last is None else (last.tree_size, last.root)
+        transaction = LogTransaction(
+            connection, signer, (row.tree_size, bytes(row.root_hash)), signed_head
+        )
         try:
             yield transaction
         finally:
             if not transaction.committed:
                 await connection.rollback()
+
+
+def _lock_query(connection: AsyncConnection) -> sa.Select[Any]:
+    """The head, read by the statement that takes the lock."""
+    query = sa.select(log_state.c.tree_size, log_state.c.root_hash).where(log_state.c.id == 1)
+    if is_sqlite(connection):
+        return query  # BEGIN IMMEDIATE already holds the lock
+    return query.with_for_update()
 
 
 async def store_checkpoint(

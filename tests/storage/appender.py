@@ -3,10 +3,10 @@
     python -m tests.storage.appender DATABASE_URL KEYS_DIR TAG BATCHES BATCH_SIZE [GO_FILE]
 
 Each batch holds outcomes whose record ids are ``TAG-<batch>-<n>``. With GO_FILE the process
-builds its first batch, then waits for that file to exist, so several appenders start together.
-It prints ``start <time>`` before its first lock attempt, ``locked`` once it holds the log's write
-lock, ``committed <first index>`` after each commit and ``end <time>`` at the end, so a test can
-show the appenders overlapped, or kill one in the middle of a batch.
+builds its first batch, prints ``ready`` and waits for that file to exist, so several appenders
+start together. It prints ``start <time>`` before its first lock attempt, ``locked`` once it
+holds the log's write lock, ``committed <first index>`` after each commit and ``end <time>`` at
+the end, so a test can show the appenders overlapped, or kill one in the middle of a batch.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ async def run(
     keys = KeyRing.load(keys_dir, ORIGIN, create=False)
     try:
         entries = batch_entries(tag, 0, size)
+        print("ready", flush=True)
         while go_file is not None and not go_file.exists():
             await asyncio.sleep(0.01)
         print(f"start {time.time()}", flush=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.audit import verify_database
 from creditbank.bank import Bank
@@ -30,6 +31,16 @@ async def fill(bank: Bank, count: int) -> None:
         await bank.record_outcome(ISSUER, outcome_record(serial))
 
 
+async def go_behind_the_triggers(connection: AsyncConnection) -> None:
+    """What an attacker with database access does first: switch the append-only trigger off."""
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql(
+            "ALTER TABLE log_entry DISABLE TRIGGER log_entry_append_only"
+        )
+    else:
+        await connection.exec_driver_sql("DROP TRIGGER log_entry_no_update")
+
+
 async def test_verify_database_accepts_an_honest_log(bank: Bank) -> None:
     """Every entry, tile and checkpoint of an untouched log verifies."""
     await fill(bank, 5)
@@ -43,12 +54,7 @@ async def test_verify_database_names_an_entry_altered_behind_the_triggers(bank: 
     """Disabling the trigger and changing one byte is caught, and the index is named."""
     await fill(bank, 8)
     async with bank.engine.begin() as connection:
-        if bank.engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                "ALTER TABLE log_entry DISABLE TRIGGER log_entry_append_only"
-            )
-        else:
-            await connection.exec_driver_sql("DROP TRIGGER log_entry_no_update")
+        await go_behind_the_triggers(connection)
         body = (
             await connection.exec_driver_sql("SELECT body FROM log_entry WHERE idx = 5")
         ).scalar_one()
@@ -119,12 +125,7 @@ async def test_an_entry_in_a_full_tile_altered_behind_the_triggers_is_named(bank
         await transaction.append(entries)
         await transaction.commit()
     async with bank.engine.begin() as connection:
-        if bank.engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                "ALTER TABLE log_entry DISABLE TRIGGER log_entry_append_only"
-            )
-        else:
-            await connection.exec_driver_sql("DROP TRIGGER log_entry_no_update")
+        await go_behind_the_triggers(connection)
         await connection.execute(
             sa.text("UPDATE log_entry SET body = :body WHERE idx = 101"),
             {"body": entries[99].body},  # a valid entry, just not the one that was logged

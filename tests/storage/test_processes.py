@@ -50,9 +50,12 @@ async def test_concurrent_appenders_never_interleave_or_reuse_indices(
     bank: Bank, database_url: str, keys_dir: Path, tmp_path: Path
 ) -> None:
     """Batches from two processes that ran at the same time land whole, with indices 0..n-1."""
-    batches, size = 8, 150
+    batches, size = 12, 150
     go = tmp_path / "go"
     processes = [spawn(database_url, keys_dir, tag, batches, size, go) for tag in ("P", "Q")]
+    for process in processes:
+        assert process.stdout is not None
+        assert (await asyncio.to_thread(process.stdout.readline)).strip() == "ready"
     go.touch()
     outputs = []
     for process in processes:
@@ -120,6 +123,7 @@ async def test_sigkill_mid_batch_leaves_the_old_log(
     baseline = wal.stat().st_size if url.get_backend_name() == "sqlite" and wal.exists() else 0
     victim = spawn(database_url, keys_dir, "K", 1, 60_000)
     assert victim.stdout is not None
+    assert (await asyncio.to_thread(victim.stdout.readline)).strip() == "ready"
     assert (await asyncio.to_thread(victim.stdout.readline)).startswith("start")
     assert (await asyncio.to_thread(victim.stdout.readline)).strip() == "locked"
     await wait_until_writing(database_url, baseline)
