@@ -103,10 +103,11 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
-    from api.app import create_app
-
+    # By name, not by import: creditbank never imports the web layer (api -> creditbank only).
+    # The factory reads the same environment these settings came from.
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app",
+        factory=True,
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",

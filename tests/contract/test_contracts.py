@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from api.export_openapi import OPENAPI_FILE, openapi_text
 from schemas.export import SCHEMA_DIR, schema_documents
+
+STDLIB = sys.stdlib_module_names
 
 
 def test_openapi_document_is_up_to_date() -> None:
@@ -77,3 +80,18 @@ def test_pure_core_imports_no_database_or_web_framework() -> None:
     command = [sys.executable, "-c", probe]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"impure imports: {result.stdout}{result.stderr}"
+
+
+def test_imports_flow_one_way() -> None:
+    """schemas imports only msgspec and the standard library; creditbank never imports api."""
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "creditbank").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if words[:1] in (["import"], ["from"]):
+                assert words[1].split(".")[0] != "api", (path, line)
+    for path in (root / "schemas").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("import ", "from ")):
+                module = line.split()[1].split(".")[0]
+                assert module in {"__future__", "msgspec", "schemas", *STDLIB}, (path, line)
