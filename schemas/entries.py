@@ -9,9 +9,12 @@ No entry carries a name or an identity number: learners appear only as ``learner
 from __future__ import annotations
 
 import datetime
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
+from schemas.standards import Category, Standard, StandardId
 from schemas.types import (
     Credits,
     Hours,
@@ -28,7 +31,16 @@ from schemas.types import (
     Title,
 )
 
-__all__ = ["Award", "Entry", "IssuerRegistered", "OutcomeRecorded", "entry_kinds"]
+__all__ = [
+    "Award",
+    "AwardBasis",
+    "Entry",
+    "IssuerRegistered",
+    "OutcomeRecorded",
+    "StandardPublished",
+    "StandardRetired",
+    "entry_kinds",
+]
 
 
 class _EntryBase(
@@ -48,12 +60,32 @@ class IssuerRegistered(_EntryBase, frozen=True, kw_only=True, tag="issuer.regist
     registered_at: Timestamp
 
 
+class AwardBasis(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How the credits were computed, compactly enough to sit in every outcome entry.
+
+    With the published standard (itself in the log) anyone can recompute the award from this.
+    """
+
+    method: Literal["per_hours", "fixed", "table"]
+    hours: Hours | None = None  # the input of a per-hours award
+    level: ShortText | None = None  # the certificate level a table award matched
+    ratio: ShortText | None = None  # "<hours per unit>h:<credits per unit>", e.g. "16h:1"
+    rounding: ShortText | None = None  # "<down|half_up> <step>", e.g. "down 0.5"
+    computed: Credits  # after rounding and the per-outcome maximum, before the learner's caps
+    unmet: ShortText | None = None  # the requirement not met, when the credits are 0.00
+    cap: (
+        Literal["per_outcome", "per_category_per_year", "per_issuer_per_year", "lifetime"] | None
+    ) = None  # the cap that reduced the award
+    cap_year_start: datetime.date | None = None  # the first day of the capped year
+
+
 class Award(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Credits decided at deposit under one published standard."""
+    """Credits decided at deposit under one published standard, and why."""
 
     credits: Credits
-    category: ShortText
+    category: Category
     standard: ShortText  # "<standard id>@<version>"
+    basis: AwardBasis
 
 
 class OutcomeRecorded(_EntryBase, frozen=True, kw_only=True, tag="outcome.recorded"):
@@ -76,6 +108,27 @@ class OutcomeRecorded(_EntryBase, frozen=True, kw_only=True, tag="outcome.record
     recorded_at: Timestamp
 
 
-Entry = IssuerRegistered | OutcomeRecorded
+class StandardPublished(_EntryBase, frozen=True, kw_only=True, tag="standard.published"):
+    """A version of a conversion standard, in full; from now on it is immutable."""
 
-entry_kinds: tuple[str, ...] = ("issuer.registered", "outcome.recorded")
+    standard: Standard
+    published_at: Timestamp
+
+
+class StandardRetired(_EntryBase, frozen=True, kw_only=True, tag="standard.retired"):
+    """A standard version stops applying to outcomes recorded from now on."""
+
+    standard_id: StandardId
+    version: Annotated[int, Meta(ge=1)]
+    reason: Title | None = None
+    retired_at: Timestamp
+
+
+Entry = IssuerRegistered | OutcomeRecorded | StandardPublished | StandardRetired
+
+entry_kinds: tuple[str, ...] = (
+    "issuer.registered",
+    "outcome.recorded",
+    "standard.published",
+    "standard.retired",
+)

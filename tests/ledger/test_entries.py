@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.ledger.hashing import leaf_hash
-from schemas.entries import Award, IssuerRegistered, OutcomeRecorded
+from schemas.entries import Award, AwardBasis, IssuerRegistered, OutcomeRecorded
 
 # Text a spreadsheet can hold: CJK, emoji, control characters, quotes and backslashes.
 text = st.text(
@@ -21,6 +21,7 @@ text = st.text(
 identifiers = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
 hours = st.integers(0, 99999).map(lambda tenths: f"{tenths // 10}.{tenths % 10}")
 percent = st.integers(0, 1000).map(lambda tenths: f"{tenths // 10}.{tenths % 10}")
+credits = st.integers(0, 99999).map(lambda cents: f"{cents // 100}.{cents % 100:02d}")
 hex64 = st.binary(min_size=32, max_size=32).map(bytes.hex)
 timestamps = st.datetimes(
     min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2099, 12, 31)
@@ -44,9 +45,21 @@ outcomes = st.builds(
     award=st.none()
     | st.builds(
         Award,
-        credits=st.integers(0, 99999).map(lambda cents: f"{cents // 100}.{cents % 100:02d}"),
-        category=identifiers,
+        credits=credits,
+        category=st.from_regex(r"[a-z][a-z0-9_]{0,8}(\.[a-z][a-z0-9_]{0,8}){0,2}", fullmatch=True),
         standard=identifiers,
+        basis=st.builds(
+            AwardBasis,
+            method=st.sampled_from(["per_hours", "fixed", "table"]),
+            hours=st.none() | hours,
+            level=st.none() | text.filter(lambda value: len(value) <= 64),
+            ratio=st.none() | st.just("16h:1"),
+            rounding=st.none() | st.just("down 0.5"),
+            computed=credits,
+            unmet=st.none() | st.just("min_hours"),
+            cap=st.none() | st.sampled_from(["per_outcome", "lifetime"]),
+            cap_year_start=st.none() | st.dates(),
+        ),
     ),
     recorded_at=timestamps,
 )
