@@ -15,7 +15,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.controllers.audit import ReplayController
 from api.controllers.log import AuditController, PublicLogController, ReceiptController
+from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
 from api.problems import exception_handlers
 from creditbank import limits
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             ReceiptController,
             IssuerController,
             OutcomeController,
+            StandardController,
+            ReplayController,
         ],
         dependencies={"bank": Provide(_provide_bank, sync_to_thread=False)},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]

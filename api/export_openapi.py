@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import msgspec
 
 from api.app import create_app
 
@@ -13,8 +14,10 @@ OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 
 
 def openapi_text() -> str:
+    # msgspec, not json: defaults in the schema are Structs (a standard's default caps).
     schema = create_app().openapi_schema.to_schema()
-    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    encoded = msgspec.json.encode(schema, order="sorted")
+    return msgspec.json.format(encoded, indent=2).decode() + "\n"
 
 
 if __name__ == "__main__":

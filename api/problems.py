@@ -20,6 +20,7 @@ from creditbank.errors import (
     CreditbankError,
     ExistsWithDifferentContentError,
     MalformedError,
+    StandardInvalidError,
     UnauthenticatedError,
 )
 from schemas.api import Problem, ProblemField
@@ -35,6 +36,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_learner_id": 422,
     "invalid_input": 422,
     "unknown_issuer": 422,
+    "invalid_standard": 422,
     "not_found": 404,
     "conflict": 409,
     "exists_with_different_content": 409,
@@ -82,6 +84,8 @@ def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Re
     errors = None
     if isinstance(error, MalformedError):
         errors = [ProblemField(field=error.field, reason=error.reason)]
+    elif isinstance(error, StandardInvalidError):
+        errors = [ProblemField(field=field, reason=reason) for field, reason in error.problems]
     index = error.index if isinstance(error, ExistsWithDifferentContentError) else None
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthenticatedError) else None
     problem = Problem(

@@ -13,7 +13,7 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import ledger
+from benchmarks import ledger, rules
 from benchmarks.databases import postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -37,6 +37,8 @@ def main() -> None:
             figures = ledger.run(url)
         report["ledger"][backend] = figures  # type: ignore[index]
         print(f"[ledger/{backend}] {json.dumps(figures, ensure_ascii=False)}", flush=True)
+    report["rules"] = rules.run()  # pure: no database
+    print(f"[rules] {json.dumps(report['rules'], ensure_ascii=False)}", flush=True)
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")

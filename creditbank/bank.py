@@ -11,6 +11,7 @@ import base64
 import datetime
 from collections.abc import Callable
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditbank.errors import (
@@ -29,9 +30,11 @@ from creditbank.ledger.proof_text import encode_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.outcomes import entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
+from creditbank.standards_desk import StandardsDesk
 from creditbank.storage import access, reads
 from creditbank.storage.append import log_transaction
 from creditbank.storage.integrity import check_head, publish_initial_checkpoint
+from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.api import (
     ConsistencyProof,
@@ -66,10 +69,21 @@ class Bank:
         clock: Clock = _utc_now,
     ) -> None:
         self.engine = engine
-        self.keys = keys
         self.pseudonymizer = pseudonymizer
         self.clock = clock
         self.writes_disabled: str | None = None
+        self.standards = StandardsDesk(engine=engine, keys=keys, clock=clock)
+        self.keys = keys
+
+    @property
+    def keys(self) -> KeyRing:
+        return self._keys
+
+    @keys.setter
+    def keys(self, ring: KeyRing) -> None:
+        """Swap the signing keys (after a rotation) for every writer at once."""
+        self._keys = ring
+        self.standards.keys = ring
 
     async def start(self) -> None:
         """Publish a checkpoint if needed, then verify the head; on failure refuse writes."""
@@ -81,7 +95,7 @@ class Bank:
         else:
             self.writes_disabled = None
 
-    def _require_writable(self) -> None:
+    def require_writable(self) -> None:
         if self.writes_disabled is not None:
             raise WritesDisabledError(f"the log refuses writes: {self.writes_disabled}")
 
@@ -110,7 +124,7 @@ class Bank:
     # Writes ----------------------------------------------------------------------------------
 
     async def register_issuer(self, registration: IssuerRegistration) -> IssuerAccepted:
-        self._require_writable()
+        self.require_writable()
         entry = entry_for_issuer(registration, now=self.clock())
         digest = content_sha256(entry)
         async with log_transaction(self.engine, self.keys) as transaction:
@@ -131,7 +145,7 @@ class Bank:
         )
 
     async def record_outcome(self, principal: Principal, record: OutcomeRecord) -> OutcomeAccepted:
-        self._require_writable()
+        self.require_writable()
         if record.issuer_id is None:
             raise MalformedError("issuer_id", "is required")
         if principal.role != "issuer" or principal.issuer_id != record.issuer_id:
@@ -142,7 +156,8 @@ class Bank:
         digest = content_sha256(entry)
         async with log_transaction(self.engine, self.keys) as transaction:
             connection = transaction.connection
-            if await reads.find_issuer(connection, entry.issuer_id) is None:
+            issuer = await reads.find_issuer(connection, entry.issuer_id)
+            if issuer is None:
                 raise UnknownIssuerError(f"issuer {entry.issuer_id} is not registered")
             existing = await reads.find_outcome(connection, entry.issuer_id, entry.record_id)
             if existing is not None:
@@ -153,7 +168,12 @@ class Bank:
                         index=existing.entry_index,
                     )
                 return self._accepted("exists", existing.entry_index, entry.learner_ref)
-            appended = await transaction.append([SealedEntry(entry)])
+            # Under the lock, so the caps see every award committed before this one.
+            rulebook = await self.standards.rulebook(connection)
+            totals = await load_totals(connection, [entry.learner_ref])
+            decision = rulebook.evaluate(entry, issuer.kind, totals)
+            entry = msgspec.structs.replace(entry, award=decision.award)
+            appended = await transaction.append([SealedEntry(entry)], decision.deltas)
             await access.upsert_person(
                 connection,
                 learner_ref=personal.learner_ref,

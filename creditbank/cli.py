@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creditbank import cli_rules
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
     verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
     verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
+    cli_rules.add_commands(commands)
     return parser
 
 
@@ -97,6 +99,8 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return _keys(settings, arguments)
     if command == "tokens":
         return asyncio.run(_create_token(settings, arguments))
+    if command in ("standards", "audit"):
+        return cli_rules.run(settings, arguments)
     return _verify(settings, arguments)
 
 

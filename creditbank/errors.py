@@ -8,6 +8,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     ├── InputError                      the request or record is wrong
     │   ├── MalformedError              one field is wrong (field, reason)
     │   │   └── InvalidLearnerIdError   a learner identifier fails validation
+    │   ├── StandardInvalidError        a standard or programme has problems [(field, reason)]
     │   └── UnknownIssuerError          the issuer is not registered
     ├── NotFoundError                   no such thing (or not visible to the caller)
     ├── ConflictError
@@ -44,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "NoteError",
     "ProofError",
+    "StandardInvalidError",
     "TileError",
     "UnauthenticatedError",
     "UnknownIssuerError",
@@ -82,6 +84,21 @@ class InvalidLearnerIdError(MalformedError):
 
     def __init__(self, reason: str, field: str = "learner_id") -> None:
         super().__init__(field, reason)
+
+
+class StandardInvalidError(InputError):
+    """A conversion standard or programme document has problems; ``problems`` lists them all.
+
+    Each problem is (field, reason), the field a dotted path such as "award.hours_per_unit" or
+    "document" when the text cannot be read at all, so staff can fix every one in one pass.
+    """
+
+    code = "invalid_standard"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        assert problems, "an invalid standard has at least one problem"
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems))
+        self.problems = list(problems)
 
 
 class NotFoundError(CreditbankError):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
+from schemas.standards import Standard
 from schemas.types import (
     IssuerId,
     IssuerKind,
@@ -28,15 +29,24 @@ from schemas.types import (
 )
 
 __all__ = [
+    "CategoryTotal",
     "ConsistencyProof",
     "Health",
     "InclusionProof",
     "IssuerAccepted",
     "IssuerRegistration",
     "OutcomeAccepted",
+    "OutcomeChange",
     "OutcomeRecord",
     "Problem",
     "ProblemField",
+    "ReplayDifference",
+    "ReplayReport",
+    "SimulationReport",
+    "SimulationRequest",
+    "StandardRetirement",
+    "StandardView",
+    "ValidationReport",
 ]
 
 
@@ -122,3 +132,71 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     instance: str | None = None
     errors: list[ProblemField] | None = None
     index: LogIndex | None = None  # the existing entry, for exists_with_different_content
+
+
+class StandardView(msgspec.Struct, frozen=True, kw_only=True):
+    """A standard with where it stands in its lifecycle."""
+
+    status: Literal["draft", "published", "retired"]
+    standard: Standard
+    published_index: LogIndex | None = None
+    retired_index: LogIndex | None = None
+
+
+class StandardRetirement(_Input, frozen=True, kw_only=True):
+    """Body of ``POST /v1/standards/{id}/{version}/retire``."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class ValidationReport(msgspec.Struct, frozen=True, kw_only=True):
+    valid: bool
+    problems: list[ProblemField]
+
+
+class SimulationRequest(_Input, frozen=True, kw_only=True):
+    """Body of ``POST /v1/standards/simulate``: a draft standard to try on the bank's outcomes."""
+
+    standard: Standard
+    largest_changes: Annotated[int, msgspec.Meta(ge=0, le=100)] = 10
+
+
+class CategoryTotal(msgspec.Struct, frozen=True, kw_only=True):
+    category: str
+    in_force: str  # credits awarded under the standards in force
+    with_draft: str  # credits the draft would make it
+
+
+class OutcomeChange(msgspec.Struct, frozen=True, kw_only=True):
+    index: LogIndex
+    learner_ref: LearnerRef
+    in_force: str | None  # credits now, None when no standard applied
+    with_draft: str | None
+
+
+class SimulationReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What a draft standard would change over the outcomes already banked. Nothing is written."""
+
+    standard: str  # "<id>@<version>"
+    outcomes_considered: int
+    outcomes_matched: int  # outcomes the draft would decide
+    outcomes_awarded: int  # of those, outcomes earning more than 0.00
+    outcomes_changed: int
+    learners_capped: int  # learners whose awards a cap of the draft reduced
+    totals_by_category: list[CategoryTotal]
+    largest_changes: list[OutcomeChange]
+
+
+class ReplayDifference(msgspec.Struct, frozen=True, kw_only=True):
+    index: LogIndex | None  # the entry, or None for a read-table row with no entry behind it
+    what: str
+
+
+class ReplayReport(msgspec.Struct, frozen=True, kw_only=True):
+    """``creditbank audit replay``: awards and read tables recomputed from the log alone."""
+
+    entries: int
+    outcomes: int
+    awards_checked: int
+    totals_checked: int
+    differences: list[ReplayDifference]

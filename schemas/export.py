@@ -13,6 +13,7 @@ import msgspec
 
 from schemas.api import IssuerRegistration, OutcomeRecord, Problem
 from schemas.entries import Entry
+from schemas.standards import Programme, Standard
 
 __all__ = ["SCHEMA_DIR", "export", "schema_documents"]
 
@@ -23,6 +24,8 @@ _DOCUMENTS: dict[str, Any] = {
     "outcome_record.json": OutcomeRecord,
     "issuer_registration.json": IssuerRegistration,
     "problem.json": Problem,
+    "standard.json": Standard,
+    "programme.json": Programme,
 }
 
 

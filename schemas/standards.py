@@ -79,7 +79,7 @@ class _Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 
 class AppliesTo(_Document, frozen=True, kw_only=True):
-    """Which outcomes a standard considers. An empty list means any."""
+    """Which outcomes a standard considers: an outcome must pass every non-empty list."""
 
     outcome_types: list[OutcomeType]
     issuer_kinds: list[IssuerKind] = []
@@ -90,9 +90,7 @@ class AppliesTo(_Document, frozen=True, kw_only=True):
 class Requirements(_Document, frozen=True, kw_only=True):
     """What an outcome must show to earn credit; an outcome that falls short earns 0.00."""
 
-    results: list[Literal["passed", "completed"]] = msgspec.field(
-        default_factory=lambda: ["passed"]
-    )
+    results: list[ResultAccepted] = msgspec.field(default_factory=lambda: ["passed"])
     min_hours: decimal.Decimal | None = None
     min_score: decimal.Decimal | None = None
     min_attendance_pct: decimal.Decimal | None = None
@@ -108,6 +106,8 @@ class PerHoursAward(_Document, frozen=True, kw_only=True, tag_field="method", ta
 
 
 class FixedAward(_Document, frozen=True, kw_only=True, tag_field="method", tag="fixed"):
+    """The same credits for every outcome that meets the requirements."""
+
     credits: decimal.Decimal
 
 
@@ -147,7 +147,7 @@ class Standard(_Document, frozen=True, kw_only=True):
     effective_from: datetime.date
     effective_until: datetime.date | None = None  # the last day it applies, inclusive
     applies_to: AppliesTo
-    requires: Requirements = Requirements()
+    requires: Requirements = msgspec.field(default_factory=Requirements)
     award: StandardAward
     max_per_outcome: decimal.Decimal | None = None
     caps: Caps = Caps()

@@ -7,7 +7,7 @@
 1. checks that ``log_state`` is the last checkpoint and that the tiles reproduce its root,
 2. assigns contiguous indices from the current size (sequencing),
 3. inserts the entries (COPY on PostgreSQL) and the new tile segments (integrating),
-4. projects the entries into the read tables,
+4. projects the entries into the read tables and adds the awards to learners' totals,
 5. signs and stores the new checkpoint (publishing), and updates ``log_state``.
 
 Nothing is visible until ``commit``; leaving the block without it rolls everything back, so a
@@ -17,7 +17,7 @@ crash leaves the log at the previous checkpoint.
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,9 +31,10 @@ from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import SealedEntry
 from creditbank.ledger.hashing import EMPTY_ROOT
 from creditbank.ledger.tiles import edge_tiles, integrate, root_from_edge
+from creditbank.rules.engine import TotalKey
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
-from creditbank.storage.projections import project
+from creditbank.storage.projections import add_totals, project
 from creditbank.storage.reads import latest_checkpoint
 from creditbank.storage.tables import checkpoint, log_entry, log_state
 from creditbank.storage.tile_store import insert_segments, read_tiles
@@ -73,7 +74,12 @@ class LogTransaction:
         self._appended = False
         self.committed = False
 
-    async def append(self, entries: Sequence[SealedEntry]) -> Appended:
+    async def append(
+        self,
+        entries: Sequence[SealedEntry],
+        total_deltas: Iterable[tuple[TotalKey, int]] = (),
+    ) -> Appended:
+        """Append the batch; ``total_deltas`` are the engine's changes to learners' totals."""
         assert not self._appended, "one append, one checkpoint per transaction"
         assert 0 < len(entries) <= limits.append_batch_entries_max
         self._appended = True
@@ -91,6 +97,7 @@ class LogTransaction:
         await _insert_entries(self.connection, old_size, entries)
         await insert_segments(self.connection, integration.segments)
         await project(self.connection, old_size, entries)
+        await add_totals(self.connection, total_deltas)
         signed = await store_checkpoint(
             self.connection, self._signer, integration.size, integration.root
         )

@@ -22,6 +22,7 @@ from creditbank.storage.tile_store import read_tiles
 
 __all__ = [
     "ExistingRecord",
+    "IssuerRecord",
     "LogHead",
     "consistency_proof",
     "entries",
@@ -153,14 +154,21 @@ async def find_outcome(
     return ExistingRecord(entry_index=row.entry_index, content_sha256=bytes(row.content_sha256))
 
 
-async def find_issuer(connection: AsyncConnection, issuer_id: str) -> ExistingRecord | None:
+@dataclass(frozen=True, kw_only=True)
+class IssuerRecord(ExistingRecord):
+    kind: str
+
+
+async def find_issuer(connection: AsyncConnection, issuer_id: str) -> IssuerRecord | None:
     row = (
         await connection.execute(
-            sa.select(issuer.c.entry_index, issuer.c.content_sha256).where(
+            sa.select(issuer.c.entry_index, issuer.c.content_sha256, issuer.c.kind).where(
                 issuer.c.issuer_id == issuer_id
             )
         )
     ).one_or_none()
     if row is None:
         return None
-    return ExistingRecord(entry_index=row.entry_index, content_sha256=bytes(row.content_sha256))
+    return IssuerRecord(
+        entry_index=row.entry_index, content_sha256=bytes(row.content_sha256), kind=row.kind
+    )

@@ -8,7 +8,9 @@ Ledger tables (append-only; database triggers reject UPDATE and DELETE):
 Mutable:
     log_state       one row: the size and root the last append left; the write lock's row
 Read tables (projections of the log, rebuilt by replay):
-    issuer, outcome
+    issuer, outcome, standard, learner_total (credits in hundredths, never a float or numeric)
+Mutable documents outside the log:
+    standard_draft
 Personal data (erasable, never logged):
     person
 Access:
@@ -23,12 +25,15 @@ __all__ = [
     "api_token",
     "checkpoint",
     "issuer",
+    "learner_total",
     "ledger_tables",
     "log_entry",
     "log_state",
     "metadata",
     "outcome",
     "person",
+    "standard",
+    "standard_draft",
     "tile_segment",
 ]
 
@@ -93,6 +98,9 @@ outcome = sa.Table(
     sa.Column("entry_index", sa.BigInteger, nullable=False),
     sa.Column("learner_ref", sa.String(64), nullable=False, index=True),
     sa.Column("content_sha256", sa.LargeBinary, nullable=False),
+    sa.Column("award_credits", sa.BigInteger),  # hundredths; NULL when no standard applied
+    sa.Column("award_category", sa.String(48)),
+    sa.Column("award_standard", sa.String(64)),
 )
 
 person = sa.Table(
@@ -117,3 +125,34 @@ api_token = sa.Table(
 )
 
 ledger_tables: tuple[sa.Table, ...] = (log_entry, tile_segment, checkpoint)
+
+standard = sa.Table(
+    "standard",
+    metadata,
+    sa.Column("standard_id", sa.String(48), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("category", sa.String(48), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # published | retired
+    sa.Column("document", sa.Text, nullable=False),  # the Standard as JSON
+    sa.Column("published_index", sa.BigInteger, nullable=False),
+    sa.Column("retired_index", sa.BigInteger),
+)
+
+standard_draft = sa.Table(
+    "standard_draft",
+    metadata,
+    sa.Column("standard_id", sa.String(48), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+learner_total = sa.Table(
+    "learner_total",
+    metadata,
+    sa.Column("learner_ref", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(16), primary_key=True),  # category_year | issuer_year | lifetime
+    sa.Column("subject", sa.String(120), primary_key=True),  # category, or "category|issuer"
+    sa.Column("period", sa.String(10), primary_key=True),  # the cap year's first day, or ""
+    sa.Column("credits", sa.BigInteger, nullable=False),  # hundredths of a credit
+)

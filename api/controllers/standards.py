@@ -1,0 +1,119 @@
+"""Conversion standards: read by anyone authenticated, drafted and decided by accreditors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter
+
+from api.auth import allow, provide_principal
+from creditbank.bank import Bank
+from creditbank.simulation import simulate
+from creditbank.tokens import Principal
+from schemas.api import (
+    SimulationReport,
+    SimulationRequest,
+    StandardRetirement,
+    StandardView,
+    ValidationReport,
+)
+from schemas.standards import Standard
+
+__all__ = ["StandardController"]
+
+StandardIdInPath = Annotated[str, PathParameter(min_length=1, max_length=48)]
+VersionInPath = Annotated[int, PathParameter(ge=1, le=1_000_000)]
+BankDependency = NamedDependency[Bank]
+accreditors_only = [allow("accreditor")]
+# Drafts are working documents of accreditation staff; everyone else sees published standards.
+_SEES_DRAFTS = frozenset({"accreditor"})
+
+
+class StandardController(Controller):
+    path = "/v1/standards"
+    tags = ["standards"]
+    guards = [allow("issuer", "learner", "accreditor", "auditor", "admin")]
+    dependencies = {"principal": provide_principal}
+
+    @get("/", summary="Standards: published and retired (and drafts, for accreditors)")
+    async def catalogue(
+        self, bank: BankDependency, principal: NamedDependency[Principal]
+    ) -> list[StandardView]:
+        return await bank.standards.catalogue(drafts=principal.role in _SEES_DRAFTS)
+
+    @get("/{standard_id:str}/{version:int}", summary="One version of a standard")
+    async def view(
+        self,
+        bank: BankDependency,
+        principal: NamedDependency[Principal],
+        standard_id: StandardIdInPath,
+        version: VersionInPath,
+    ) -> StandardView:
+        drafts = principal.role in _SEES_DRAFTS
+        return await bank.standards.view(standard_id, version, drafts=drafts)
+
+    @post("/", guards=accreditors_only, summary="Create a draft")
+    async def create(self, bank: BankDependency, data: JSONBody[Standard]) -> StandardView:
+        return await bank.standards.create_draft(data)
+
+    @put("/{standard_id:str}/{version:int}", guards=accreditors_only, summary="Edit a draft")
+    async def edit(
+        self,
+        bank: BankDependency,
+        standard_id: StandardIdInPath,
+        version: VersionInPath,
+        data: JSONBody[Standard],
+    ) -> StandardView:
+        return await bank.standards.update_draft(standard_id, version, data)
+
+    @post(
+        "/{standard_id:str}/{version:int}/validate",
+        guards=accreditors_only,
+        status_code=200,
+        summary="Check a draft against the published standards",
+    )
+    async def validate(
+        self, bank: BankDependency, standard_id: StandardIdInPath, version: VersionInPath
+    ) -> ValidationReport:
+        return await bank.standards.validate_draft(standard_id, version)
+
+    @post(
+        "/{standard_id:str}/{version:int}/publish",
+        guards=accreditors_only,
+        summary="Publish a draft (records standard.published); it is immutable afterwards",
+    )
+    async def publish(
+        self, bank: BankDependency, standard_id: StandardIdInPath, version: VersionInPath
+    ) -> StandardView:
+        bank.require_writable()
+        return await bank.standards.publish_draft(standard_id, version)
+
+    @post(
+        "/{standard_id:str}/{version:int}/retire",
+        guards=accreditors_only,
+        status_code=200,
+        summary="Retire a published standard (records standard.retired)",
+    )
+    async def retire(
+        self,
+        bank: BankDependency,
+        standard_id: StandardIdInPath,
+        version: VersionInPath,
+        data: JSONBody[StandardRetirement],
+    ) -> StandardView:
+        bank.require_writable()
+        return await bank.standards.retire(standard_id, version, data.reason)
+
+    @post(
+        "/simulate",
+        guards=accreditors_only,
+        status_code=200,
+        summary="What a draft would award over the outcomes in the bank (writes nothing)",
+    )
+    async def simulate(
+        self, bank: BankDependency, data: JSONBody[SimulationRequest]
+    ) -> Response[SimulationReport]:
+        report = await simulate(bank.engine, data.standard, data.largest_changes)
+        return Response(report)

@@ -1,0 +1,116 @@
+"""``creditbank standards …`` and ``creditbank audit replay``: the accreditation and audit CLI.
+
+    creditbank standards validate FILE      check a TOML/JSON standard against the published ones
+    creditbank standards publish FILE       validate, then record standard.published
+    creditbank standards list               the published and retired standards
+    creditbank standards simulate FILE      what FILE would award over the banked outcomes
+    creditbank audit replay                 re-derive every award and total from the log
+
+They act directly on the configured database (``CREDITBANK_DATABASE_URL``) and keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from creditbank.errors import StandardInvalidError
+from creditbank.settings import Settings
+
+__all__ = ["add_commands", "run"]
+
+
+def add_commands(commands: Any) -> None:
+    standards = commands.add_parser("standards", help="conversion standards")
+    actions = standards.add_subparsers(dest="action", required=True)
+    for name, summary in (
+        ("validate", "check a standard file against the published standards"),
+        ("publish", "validate a standard file and record standard.published"),
+        ("simulate", "what a draft standard would award over the banked outcomes"),
+    ):
+        action = actions.add_parser(name, help=summary)
+        action.add_argument("file", type=Path, help="a .toml or .json standard")
+    actions.add_parser("list", help="published and retired standards")
+    audit = commands.add_parser("audit", help="audit the log's meaning")
+    audit.add_subparsers(dest="action", required=True).add_parser(
+        "replay", help="re-derive every award and learner total from the log"
+    )
+
+
+def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    return asyncio.run(_run(settings, arguments))
+
+
+async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
+    from creditbank.deployment import open_bank
+
+    bank = await open_bank(settings)
+    try:
+        if arguments.command == "audit":
+            return await _replay(bank)
+        if arguments.action == "list":
+            for view in await bank.standards.catalogue(drafts=False):
+                document = view.standard
+                print(
+                    f"{document.id}@{document.version}\t{view.status}\t{document.category}\t{document.title}"
+                )
+            return 0
+        return await _with_file(bank, arguments.action, arguments.file)
+    finally:
+        await bank.engine.dispose()
+
+
+async def _with_file(bank: Any, action: str, path: Path) -> int:
+    from creditbank.rules.documents import read_standard
+    from creditbank.simulation import simulate
+    from creditbank.standards_desk import validation_context, validation_report
+
+    try:
+        document = read_standard(path)
+    except StandardInvalidError as error:
+        return _invalid(path, error)
+    if action == "simulate":
+        simulated = await simulate(bank.engine, document)
+        print(msgspec.json.format(msgspec.json.encode(simulated)).decode())
+        return 0
+    if action == "validate":
+        async with bank.engine.connect() as connection:
+            published, retired = await validation_context(connection)
+        report = validation_report(document, published, retired)
+        for problem in report.problems:
+            print(f"{path}: {problem.field}: {problem.reason}")
+        print("valid" if report.valid else "invalid")
+        return 0 if report.valid else 1
+    await bank.start()
+    bank.require_writable()
+    try:
+        view = await bank.standards.publish(document)
+    except StandardInvalidError as error:
+        return _invalid(path, error)
+    print(f"published {document.id}@{document.version} at log index {view.published_index}")
+    return 0
+
+
+def _invalid(path: Path, error: StandardInvalidError) -> int:
+    for field, reason in error.problems:
+        print(f"{path}: {field}: {reason}")
+    print("invalid: nothing was published")
+    return 1
+
+
+async def _replay(bank: Any) -> int:
+    from creditbank.replay import replay_log
+
+    report = await replay_log(bank.engine)
+    for difference in report.differences:
+        where = "-" if difference.index is None else str(difference.index)
+        print(f"DIFFERENCE at {where}: {difference.what}")
+    print(
+        f"replayed {report.entries} entries: {report.awards_checked} awards and "
+        f"{report.totals_checked} learner totals checked, {len(report.differences)} differences"
+    )
+    return 1 if report.differences else 0

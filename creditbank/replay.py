@@ -1,0 +1,177 @@
+"""``creditbank audit replay``: re-derive every award and learner total from the log alone.
+
+``Replayer`` is the pure core: fed the entries in index order, it keeps the standards in force
+and the issuers' kinds exactly as the log declared them at each point, re-evaluates every
+outcome with the engine and running totals, and notes each award that differs from the one
+recorded. The shell reads the entries in one snapshot and then compares the replayed state with
+the read tables (outcomes, standards, learner totals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from creditbank.ledger.entries import open_entry
+from creditbank.rules.engine import (
+    RuleBook,
+    TotalKey,
+    compile_rulebook,
+    credits_text,
+    parse_credits,
+)
+from creditbank.storage import reads
+from creditbank.storage.engine import snapshot
+from creditbank.storage.tables import learner_total, outcome, standard
+from schemas.api import ReplayDifference, ReplayReport
+from schemas.entries import (
+    Award,
+    Entry,
+    IssuerRegistered,
+    OutcomeRecorded,
+    StandardPublished,
+    StandardRetired,
+)
+from schemas.standards import Standard
+
+__all__ = ["Replayer", "log_entries", "replay_log"]
+
+replay_chunk_entries = 10_000
+
+
+@dataclass
+class Replayer:
+    """The log's meaning, recomputed entry by entry."""
+
+    kinds: dict[str, str] = field(default_factory=dict)
+    in_force: dict[tuple[str, int], Standard] = field(default_factory=dict)
+    totals: dict[TotalKey, int] = field(default_factory=dict)
+    awards: dict[tuple[str, str], tuple[int, int | None]] = field(default_factory=dict)
+    differences: list[ReplayDifference] = field(default_factory=list)
+    entries: int = 0
+    outcomes: int = 0
+    _rulebook: RuleBook | None = None
+
+    def feed(self, index: int, entry: Entry) -> None:
+        self.entries += 1
+        if isinstance(entry, OutcomeRecorded):
+            self._outcome(index, entry)
+        elif isinstance(entry, IssuerRegistered):
+            self.kinds[entry.issuer_id] = entry.issuer_kind
+        elif isinstance(entry, StandardPublished):
+            self.in_force[(entry.standard.id, entry.standard.version)] = entry.standard
+            self._rulebook = None
+        elif isinstance(entry, StandardRetired):
+            self.in_force.pop((entry.standard_id, entry.version), None)
+            self._rulebook = None
+
+    def rulebook(self) -> RuleBook:
+        if self._rulebook is None:
+            self._rulebook = compile_rulebook(self.in_force.values())
+        return self._rulebook
+
+    def _outcome(self, index: int, entry: OutcomeRecorded) -> None:
+        self.outcomes += 1
+        kind = self.kinds.get(entry.issuer_id)
+        if kind is None:
+            self.differ(index, f"outcome of issuer {entry.issuer_id}, not registered before it")
+            return
+        decision = self.rulebook().evaluate(
+            msgspec.structs.replace(entry, award=None), kind, self.totals
+        )
+        if decision.award != entry.award:
+            self.differ(
+                index,
+                f"recorded {_award(entry.award)}, the standards give {_award(decision.award)}",
+            )
+        for key, amount in decision.deltas:
+            self.totals[key] = self.totals.get(key, 0) + amount
+        credits = None if entry.award is None else parse_credits(entry.award.credits)
+        self.awards[(entry.issuer_id, entry.record_id)] = (index, credits)
+
+    def differ(self, index: int | None, what: str) -> None:
+        self.differences.append(ReplayDifference(index=index, what=what))
+
+
+def _award(award: Award | None) -> str:
+    return "no award" if award is None else f"{award.credits} under {award.standard}"
+
+
+async def log_entries(
+    connection: AsyncConnection, tree_size: int
+) -> AsyncIterator[tuple[int, Entry]]:
+    """Every entry of the log below ``tree_size``, decoded, in index order."""
+    for start in range(0, tree_size, replay_chunk_entries):
+        end = min(tree_size, start + replay_chunk_entries)
+        for index, body in enumerate(await reads.entries(connection, start, end), start=start):
+            yield index, open_entry(body)
+
+
+async def replay_log(engine: AsyncEngine) -> ReplayReport:
+    replayer = Replayer()
+    async with snapshot(engine) as connection:
+        head = await reads.log_head(connection)
+        async for index, entry in log_entries(connection, head.tree_size):
+            replayer.feed(index, entry)
+        await _compare_outcomes(connection, replayer)
+        await _compare_standards(connection, replayer)
+        checked = await _compare_totals(connection, replayer)
+    return ReplayReport(
+        entries=replayer.entries,
+        outcomes=replayer.outcomes,
+        awards_checked=replayer.outcomes,
+        totals_checked=checked,
+        differences=replayer.differences,
+    )
+
+
+async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> None:
+    rows = await connection.execute(
+        sa.select(
+            outcome.c.issuer_id, outcome.c.record_id, outcome.c.entry_index, outcome.c.award_credits
+        )
+    )
+    seen = set()
+    for issuer_id, record_id, index, credits in rows:
+        key = (issuer_id, record_id)
+        seen.add(key)
+        if replayer.awards.get(key) != (index, credits):
+            replayer.differ(index, f"outcome row {issuer_id}/{record_id} disagrees with the log")
+    for key, (index, _) in replayer.awards.items():
+        if key not in seen:
+            replayer.differ(index, f"outcome {key[0]}/{key[1]} has no read-table row")
+
+
+async def _compare_standards(connection: AsyncConnection, replayer: Replayer) -> None:
+    rows = await connection.execute(
+        sa.select(standard.c.standard_id, standard.c.version, standard.c.status)
+    )
+    in_table = {(row.standard_id, row.version) for row in rows if row.status == "published"}
+    if in_table != set(replayer.in_force):
+        missing = sorted(set(replayer.in_force) ^ in_table)
+        replayer.differ(None, f"standards in force differ from the standard table: {missing}")
+
+
+async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> int:
+    rows = await connection.execute(
+        sa.select(
+            learner_total.c.learner_ref,
+            learner_total.c.scope,
+            learner_total.c.subject,
+            learner_total.c.period,
+            learner_total.c.credits,
+        )
+    )
+    stored = {(r.learner_ref, r.scope, r.subject, r.period): r.credits for r in rows}
+    for key in sorted(set(stored) | set(replayer.totals)):
+        if stored.get(key, 0) != replayer.totals.get(key, 0):
+            replayer.differ(
+                None,
+                f"total {'/'.join(key)} is {credits_text(stored.get(key, 0))} in the table, "
+                f"{credits_text(replayer.totals.get(key, 0))} from the log",
+            )
+    return len(stored)

@@ -1,0 +1,127 @@
+"""What a draft standard would award over the outcomes already banked. Read-only.
+
+Every outcome in the log is evaluated twice, in log order, each with its own running totals:
+under the standards in force now, and under the same set with the draft added (replacing any
+version of the same id). The report counts what the draft would decide and award, totals by
+category under both, the learners a cap of the draft would hold back, and the largest changes.
+The pure part is ``Simulation``; ``simulate`` reads the log in one snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from creditbank.replay import log_entries
+from creditbank.rules.engine import (
+    RuleBook,
+    TotalKey,
+    compile_rulebook,
+    credits_text,
+    parse_credits,
+)
+from creditbank.standards_desk import published_standards
+from creditbank.storage import reads
+from creditbank.storage.engine import snapshot
+from schemas.api import CategoryTotal, OutcomeChange, SimulationReport
+from schemas.entries import Award, IssuerRegistered, OutcomeRecorded
+from schemas.standards import Standard
+
+__all__ = ["Simulation", "simulate"]
+
+_LEARNER_CAPS = frozenset({"per_category_per_year", "per_issuer_per_year", "lifetime"})
+
+
+def _hundredths(award: Award | None) -> int:
+    return 0 if award is None else parse_credits(award.credits)
+
+
+@dataclass
+class Simulation:
+    draft: Standard
+    in_force: RuleBook
+    with_draft: RuleBook
+    totals_in_force: dict[TotalKey, int] = field(default_factory=dict)
+    totals_with_draft: dict[TotalKey, int] = field(default_factory=dict)
+    by_category: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    changes: list[tuple[int, int, OutcomeChange]] = field(default_factory=list)
+    considered: int = 0
+    matched: int = 0
+    awarded: int = 0
+    capped_learners: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, draft: Standard, in_force: list[Standard]) -> Simulation:
+        others = [standard for standard in in_force if standard.id != draft.id]
+        return cls(
+            draft=draft,
+            in_force=compile_rulebook(in_force),
+            with_draft=compile_rulebook([*others, draft]),
+        )
+
+    def feed(self, index: int, outcome: OutcomeRecorded, issuer_kind: str) -> None:
+        self.considered += 1
+        plain = msgspec.structs.replace(outcome, award=None)
+        now = _apply(self.in_force, plain, issuer_kind, self.totals_in_force)
+        then = _apply(self.with_draft, plain, issuer_kind, self.totals_with_draft)
+        if then is not None and then.standard == f"{self.draft.id}@{self.draft.version}":
+            self.matched += 1
+            self.awarded += _hundredths(then) > 0
+            if then.basis.cap in _LEARNER_CAPS:
+                self.capped_learners.add(outcome.learner_ref)
+        for position, award in ((0, now), (1, then)):
+            if award is not None:
+                self.by_category[award.category][position] += _hundredths(award)
+        if now != then:
+            change = OutcomeChange(
+                index=index,
+                learner_ref=outcome.learner_ref,
+                in_force=None if now is None else now.credits,
+                with_draft=None if then is None else then.credits,
+            )
+            self.changes.append((abs(_hundredths(then) - _hundredths(now)), index, change))
+
+    def report(self, largest: int) -> SimulationReport:
+        ranked = sorted(self.changes, key=lambda item: (-item[0], item[1]))
+        return SimulationReport(
+            standard=f"{self.draft.id}@{self.draft.version}",
+            outcomes_considered=self.considered,
+            outcomes_matched=self.matched,
+            outcomes_awarded=self.awarded,
+            outcomes_changed=len(self.changes),
+            learners_capped=len(self.capped_learners),
+            totals_by_category=[
+                CategoryTotal(
+                    category=category,
+                    in_force=credits_text(amounts[0]),
+                    with_draft=credits_text(amounts[1]),
+                )
+                for category, amounts in sorted(self.by_category.items())
+            ],
+            largest_changes=[change for _, _, change in ranked[:largest]],
+        )
+
+
+def _apply(
+    rulebook: RuleBook, outcome: OutcomeRecorded, kind: str, totals: dict[TotalKey, int]
+) -> Award | None:
+    decision = rulebook.evaluate(outcome, kind, totals)
+    for key, amount in decision.deltas:
+        totals[key] = totals.get(key, 0) + amount
+    return decision.award
+
+
+async def simulate(engine: AsyncEngine, draft: Standard, largest: int = 10) -> SimulationReport:
+    async with snapshot(engine) as connection:
+        simulation = Simulation.of(draft, await published_standards(connection))
+        head = await reads.log_head(connection)
+        kinds: dict[str, str] = {}
+        async for index, entry in log_entries(connection, head.tree_size):
+            if isinstance(entry, IssuerRegistered):
+                kinds[entry.issuer_id] = entry.issuer_kind
+            elif isinstance(entry, OutcomeRecorded) and entry.issuer_id in kinds:
+                simulation.feed(index, entry, kinds[entry.issuer_id])
+    return simulation.report(largest)
