@@ -11,26 +11,19 @@ from an untimed pass, how the outcomes were classified. No database is involved.
 from __future__ import annotations
 
 import datetime
-import decimal
 import gc
 import random
 import statistics
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
+
+import msgspec
 
 from creditbank.rules import RuleBook, TotalKey, compile_rulebook
 from schemas.entries import OutcomeRecorded
-from schemas.standards import (
-    AppliesTo,
-    Caps,
-    FixedAward,
-    LevelRow,
-    LevelTableAward,
-    PerHoursAward,
-    Requirements,
-    Standard,
-)
+from schemas.standards import Standard
 
 OUTCOMES = 1_000_000
 LEARNERS = 50_000
@@ -42,7 +35,6 @@ TIMED_SECONDS_BUDGET = 60.0  # three passes only if they fit in about this long
 FIRST_DAY = datetime.date(2025, 1, 1)
 DAYS = 700
 
-D = decimal.Decimal
 ISSUER_KINDS = ("enterprise", "community_school", "elderly_university", "adult_school", "college")
 # (outcome type, code prefix, share of outcomes)
 COURSE_FAMILIES = (
@@ -69,86 +61,79 @@ TITLES = (
 )
 
 
+# Five standards as accreditation staff write them (the TOML files' shape, decimals as text); the
+# elderly one gets a version 2 in 2026 that supersedes version 1.
+_MARCH = "03-01"
+_SINCE = "2024-01-01"
+STANDARD_DOCUMENTS: list[dict[str, Any]] = [
+    {
+        "id": "enterprise-safety",
+        "category": "vocational.safety",
+        "applies_to": {"outcome_types": ["enterprise_training"], "course_codes": ["SAFE-*"]},
+        "requires": {"min_score": "60"},
+        "award": {"method": "per_hours", "hours_per_unit": "16"},
+        "max_per_outcome": "4",
+        "caps": {
+            "per_category_per_year": "10",
+            "per_issuer_per_year": "6",
+            "lifetime": "40",
+            "year_starts": _MARCH,
+        },
+        "precedence": 10,
+    },
+    {
+        "id": "enterprise-general",
+        "category": "vocational.general",
+        "applies_to": {"outcome_types": ["enterprise_training"], "issuer_kinds": ["enterprise"]},
+        "award": {"method": "per_hours", "hours_per_unit": "20", "rounding": "half_up"},
+        "caps": {"per_category_per_year": "8", "year_starts": _MARCH},
+    },
+    {
+        "id": "community-course",
+        "category": "community.general",
+        "applies_to": {"outcome_types": ["community_course"]},
+        "requires": {"results": ["passed", "completed"], "min_attendance_pct": "80"},
+        "award": {"method": "fixed", "credits": "1"},
+        "caps": {"lifetime": "30"},
+    },
+    {
+        "id": "vocational-certificate",
+        "category": "vocational.certificate",
+        "applies_to": {"outcome_types": ["vocational_certificate"]},
+        "award": {
+            "method": "table",
+            "levels": [
+                {"level": "高级", "course_codes": ["VC-*-L3"], "credits": "8"},
+                {"level": "中级", "course_codes": ["VC-*-L2"], "credits": "5"},
+                {"level": "初级", "course_codes": ["VC-*-L1"], "credits": "3"},
+            ],
+        },
+        "caps": {"lifetime": "60", "year_starts": _MARCH},
+    },
+    *(
+        {
+            "id": "elderly-course",
+            "version": version,
+            "effective_from": since,
+            "category": "leisure.elderly",
+            "applies_to": {"outcome_types": ["elderly_course"]},
+            "award": {
+                "method": "per_hours",
+                "hours_per_unit": "10",
+                "credits_per_unit": "0.5",
+                "rounding_step": "0.25",
+            },
+            "caps": {"per_category_per_year": cap, "year_starts": _MARCH},
+        }
+        for version, since, cap in ((1, _SINCE, "5"), (2, "2026-01-01", "6"))
+    ),
+]
+
+
 def standards() -> list[Standard]:
-    """Five standards as accreditation staff might write them; one is superseded in 2026."""
-    title, since, march = "学分转换标准", datetime.date(2024, 1, 1), "03-01"
-    return [
-        Standard(
-            id="enterprise-safety",
-            version=1,
-            category="vocational.safety",
-            applies_to=AppliesTo(outcome_types=["enterprise_training"], course_codes=["SAFE-*"]),
-            requires=Requirements(min_score=D("60")),
-            award=PerHoursAward(hours_per_unit=D("16")),
-            max_per_outcome=D("4"),
-            caps=Caps(
-                per_category_per_year=D("10"),
-                per_issuer_per_year=D("6"),
-                lifetime=D("40"),
-                year_starts=march,
-            ),
-            precedence=10,
-            title=title,
-            effective_from=since,
-        ),
-        Standard(
-            id="enterprise-general",
-            version=1,
-            category="vocational.general",
-            applies_to=AppliesTo(
-                outcome_types=["enterprise_training"], issuer_kinds=["enterprise"]
-            ),
-            award=PerHoursAward(hours_per_unit=D("20"), rounding="half_up"),
-            caps=Caps(per_category_per_year=D("8"), year_starts=march),
-            title=title,
-            effective_from=since,
-        ),
-        Standard(
-            id="community-course",
-            version=1,
-            category="community.general",
-            applies_to=AppliesTo(outcome_types=["community_course"]),
-            requires=Requirements(results=["passed", "completed"], min_attendance_pct=D("80")),
-            award=FixedAward(credits=D("1")),
-            caps=Caps(lifetime=D("30")),
-            title=title,
-            effective_from=since,
-        ),
-        Standard(
-            id="vocational-certificate",
-            version=1,
-            category="vocational.certificate",
-            applies_to=AppliesTo(outcome_types=["vocational_certificate"]),
-            award=LevelTableAward(
-                levels=[
-                    LevelRow(level="高级", course_codes=["VC-*-L3"], credits=D("8")),
-                    LevelRow(level="中级", course_codes=["VC-*-L2"], credits=D("5")),
-                    LevelRow(level="初级", course_codes=["VC-*-L1"], credits=D("3")),
-                ]
-            ),
-            caps=Caps(lifetime=D("60"), year_starts=march),
-            title=title,
-            effective_from=since,
-        ),
-        *(
-            Standard(
-                id="elderly-course",
-                version=version,
-                category="leisure.elderly",
-                applies_to=AppliesTo(outcome_types=["elderly_course"]),
-                award=PerHoursAward(
-                    hours_per_unit=D("10"), credits_per_unit=D("0.5"), rounding_step=D("0.25")
-                ),
-                caps=Caps(per_category_per_year=cap, year_starts=march),
-                title="老年教育学分标准",
-                effective_from=start,
-            )
-            for version, start, cap in (
-                (1, datetime.date(2024, 1, 1), D("5")),
-                (2, datetime.date(2026, 1, 1), D("6")),
-            )
-        ),
-    ]
+    """The benchmark's standards, decoded and validated by the schema like staff's files."""
+    defaults = {"version": 1, "title": "学分转换标准", "effective_from": _SINCE}
+    return [msgspec.convert({**defaults, **document}, Standard) for document in STANDARD_DOCUMENTS]
 
 
 def _courses(generator: random.Random) -> list[tuple[str, str, str]]:
