@@ -3,7 +3,8 @@
     creditbank standards validate FILE      check a TOML/JSON standard against the published ones
     creditbank standards publish FILE       validate, then record standard.published
     creditbank standards list               the published and retired standards
-    creditbank standards simulate FILE      what FILE would award over the banked outcomes
+    creditbank standards simulate FILE [--outcomes OUTCOMES.json|.ndjson]
+                                            what FILE would award over the banked outcomes
     creditbank audit replay                 re-derive every award and total from the log
 
 They act directly on the configured database (``CREDITBANK_DATABASE_URL``) and keys.
@@ -18,8 +19,9 @@ from typing import Any
 
 import msgspec
 
-from creditbank.errors import StandardInvalidError
+from creditbank.errors import MalformedError, StandardInvalidError
 from creditbank.settings import Settings
+from schemas.api import OutcomeRecord
 
 __all__ = ["add_commands", "run"]
 
@@ -34,6 +36,12 @@ def add_commands(commands: Any) -> None:
     ):
         action = actions.add_parser(name, help=summary)
         action.add_argument("file", type=Path, help="a .toml or .json standard")
+        if name == "simulate":
+            action.add_argument(
+                "--outcomes",
+                type=Path,
+                help="simulate over these outcomes (.json array or .ndjson) instead of the bank's",
+            )
     actions.add_parser("list", help="published and retired standards")
     audit = commands.add_parser("audit", help="audit the log's meaning")
     audit.add_subparsers(dest="action", required=True).add_parser(
@@ -59,14 +67,16 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
                     f"{document.id}@{document.version}\t{view.status}\t{document.category}\t{document.title}"
                 )
             return 0
-        return await _with_file(bank, arguments.action, arguments.file)
+        return await _with_file(
+            bank, arguments.action, arguments.file, getattr(arguments, "outcomes", None)
+        )
     finally:
         await bank.engine.dispose()
 
 
-async def _with_file(bank: Any, action: str, path: Path) -> int:
+async def _with_file(bank: Any, action: str, path: Path, outcomes: Path | None) -> int:
     from creditbank.rules.documents import read_standard
-    from creditbank.simulation import simulate
+    from creditbank.simulation import simulate, simulate_records
     from creditbank.standards_desk import validation_context, validation_report
 
     try:
@@ -74,7 +84,16 @@ async def _with_file(bank: Any, action: str, path: Path) -> int:
     except StandardInvalidError as error:
         return _invalid(path, error)
     if action == "simulate":
-        simulated = await simulate(bank.engine, document)
+        if outcomes is None:
+            simulated = await simulate(bank.engine, document)
+        else:
+            simulated = await simulate_records(
+                bank.engine,
+                document,
+                _read_outcomes(outcomes),
+                pseudonymizer=bank.pseudonymizer,
+                now=bank.clock(),
+            )
         print(msgspec.json.format(msgspec.json.encode(simulated)).decode())
         return 0
     if action == "validate":
@@ -93,6 +112,20 @@ async def _with_file(bank: Any, action: str, path: Path) -> int:
         return _invalid(path, error)
     print(f"published {document.id}@{document.version} at log index {view.published_index}")
     return 0
+
+
+def _read_outcomes(path: Path) -> list[OutcomeRecord]:
+    """Outcome records from a JSON array or NDJSON file (the bulk import brings CSV)."""
+    data = path.read_bytes()
+    try:
+        if path.suffix == ".ndjson":
+            decoder = msgspec.json.Decoder(OutcomeRecord)
+            return [decoder.decode(line) for line in data.splitlines() if line.strip()]
+        return msgspec.json.decode(data, type=list[OutcomeRecord])
+    except msgspec.ValidationError as error:
+        raise MalformedError("outcomes", f"{path}: {error}") from error
+    except msgspec.DecodeError as error:
+        raise MalformedError("outcomes", f"{path} is not JSON: {error}") from error
 
 
 def _invalid(path: Path, error: StandardInvalidError) -> int:

@@ -13,6 +13,7 @@ proof_tree_size_max = (1 << 53) - 1  # JSON integers beyond this are not exact i
 # HTTP.
 request_bytes_max = 64 * 1024  # single-record bodies (issuers, outcomes)
 page_entries_max = 1_000
+simulation_request_bytes_max = 8 * 1024 * 1024  # a draft plus up to 20,000 supplied outcomes
 
 # Text fields inside entries.
 identifier_chars_max = 64  # issuer ids, record ids, course codes

@@ -4,17 +4,24 @@ Every outcome in the log is evaluated twice, in log order, each with its own run
 under the standards in force now, and under the same set with the draft added (replacing any
 version of the same id). The report counts what the draft would decide and award, totals by
 category under both, the learners a cap of the draft would hold back, and the largest changes.
-The pure part is ``Simulation``; ``simulate`` reads the log in one snapshot.
+Instead of the log, the outcomes may come from the caller (``simulate_records``): a file an
+issuer is about to send. The pure part is ``Simulation``; the shells read in one snapshot.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditbank.errors import MalformedError
+from creditbank.outcomes import normalise_outcome
+from creditbank.privacy import Pseudonymizer
 from creditbank.replay import log_entries
 from creditbank.rules.engine import (
     RuleBook,
@@ -26,11 +33,12 @@ from creditbank.rules.engine import (
 from creditbank.standards_desk import published_standards
 from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
-from schemas.api import CategoryTotal, OutcomeChange, SimulationReport
+from creditbank.storage.tables import issuer
+from schemas.api import CategoryTotal, OutcomeChange, OutcomeRecord, SimulationReport
 from schemas.entries import Award, IssuerRegistered, OutcomeRecorded
 from schemas.standards import Standard
 
-__all__ = ["Simulation", "simulate"]
+__all__ = ["Simulation", "simulate", "simulate_records"]
 
 _LEARNER_CAPS = frozenset({"per_category_per_year", "per_issuer_per_year", "lifetime"})
 
@@ -52,6 +60,7 @@ class Simulation:
     matched: int = 0
     awarded: int = 0
     capped_learners: set[str] = field(default_factory=set)
+    skipped: int = 0
 
     @classmethod
     def of(cls, draft: Standard, in_force: list[Standard]) -> Simulation:
@@ -75,7 +84,9 @@ class Simulation:
         for position, award in ((0, now), (1, then)):
             if award is not None:
                 self.by_category[award.category][position] += _hundredths(award)
-        if now != then:
+        # A change is a change in credits (or in whether any standard applies at all), not a
+        # new version deciding the same amount.
+        if (now is None) != (then is None) or _hundredths(now) != _hundredths(then):
             change = OutcomeChange(
                 index=index,
                 learner_ref=outcome.learner_ref,
@@ -92,6 +103,7 @@ class Simulation:
             outcomes_matched=self.matched,
             outcomes_awarded=self.awarded,
             outcomes_changed=len(self.changes),
+            outcomes_skipped=self.skipped,
             learners_capped=len(self.capped_learners),
             totals_by_category=[
                 CategoryTotal(
@@ -115,6 +127,7 @@ def _apply(
 
 
 async def simulate(engine: AsyncEngine, draft: Standard, largest: int = 10) -> SimulationReport:
+    """The draft over every outcome in the log, in log order."""
     async with snapshot(engine) as connection:
         simulation = Simulation.of(draft, await published_standards(connection))
         head = await reads.log_head(connection)
@@ -124,4 +137,35 @@ async def simulate(engine: AsyncEngine, draft: Standard, largest: int = 10) -> S
                 kinds[entry.issuer_id] = entry.issuer_kind
             elif isinstance(entry, OutcomeRecorded) and entry.issuer_id in kinds:
                 simulation.feed(index, entry, kinds[entry.issuer_id])
+    return simulation.report(largest)
+
+
+async def simulate_records(
+    engine: AsyncEngine,
+    draft: Standard,
+    records: Sequence[OutcomeRecord],
+    *,
+    pseudonymizer: Pseudonymizer,
+    now: datetime.datetime,
+    largest: int = 10,
+) -> SimulationReport:
+    """The draft over outcomes supplied by the caller (a file an issuer is about to send), in
+    their order; ``index`` in the changes is the position in ``records``. Nothing is recorded."""
+    async with snapshot(engine) as connection:
+        simulation = Simulation.of(draft, await published_standards(connection))
+        rows = await connection.execute(sa.select(issuer.c.issuer_id, issuer.c.kind))
+        kinds: dict[str, str] = {issuer_id: kind for issuer_id, kind in rows}  # noqa: C416
+    for position, record in enumerate(records):
+        kind = kinds.get(record.issuer_id or "")
+        if kind is None or record.issuer_id is None:
+            simulation.skipped += 1
+            continue
+        try:
+            entry, _ = normalise_outcome(
+                record, issuer_id=record.issuer_id, pseudonymizer=pseudonymizer, now=now
+            )
+        except MalformedError:
+            simulation.skipped += 1
+            continue
+        simulation.feed(position, entry, kind)
     return simulation.report(largest)

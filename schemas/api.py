@@ -50,6 +50,9 @@ __all__ = [
 ]
 
 
+simulation_outcomes_max = 20_000  # outcomes one simulation request may supply
+
+
 class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pass
 
@@ -155,10 +158,14 @@ class ValidationReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SimulationRequest(_Input, frozen=True, kw_only=True):
-    """Body of ``POST /v1/standards/simulate``: a draft standard to try on the bank's outcomes."""
+    """Body of ``POST /v1/standards/simulate``: a draft standard to try on the bank's outcomes,
+    or on the outcomes supplied here (each naming its issuer), which are not recorded."""
 
     standard: Standard
     largest_changes: Annotated[int, msgspec.Meta(ge=0, le=100)] = 10
+    outcomes: Annotated[list[OutcomeRecord], msgspec.Meta(max_length=20_000)] | None = (
+        None  # limits.simulation_outcomes_max
+    )
 
 
 class CategoryTotal(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,6 +189,7 @@ class SimulationReport(msgspec.Struct, frozen=True, kw_only=True):
     outcomes_matched: int  # outcomes the draft would decide
     outcomes_awarded: int  # of those, outcomes earning more than 0.00
     outcomes_changed: int
+    outcomes_skipped: int = 0  # supplied outcomes that are malformed or of unknown issuers
     learners_capped: int  # learners whose awards a cap of the draft reduced
     totals_by_category: list[CategoryTotal]
     largest_changes: list[OutcomeChange]

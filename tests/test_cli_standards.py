@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from creditbank.deployment import open_bank
@@ -92,3 +93,12 @@ def test_sample_standards_publish_and_replay(tmp_path: Path) -> None:
     report = json.loads(simulated.stdout)
     assert report["outcomes_considered"] == 6
     assert report["outcomes_changed"] == 0  # the same standard changes nothing
+
+    supplied = tmp_path / "next-month.ndjson"
+    record = outcome_record(99, course_code="SAFE-2026-099", hours="64.0")
+    supplied.write_bytes(msgspec.json.encode(record) + b"\n")
+    over_file = creditbank(
+        env, "standards", "simulate", str(EXAMPLES / STANDARDS[0]), "--outcomes", str(supplied)
+    )
+    assert over_file.returncode == 0, over_file.stderr
+    assert json.loads(over_file.stdout)["outcomes_considered"] == 1

@@ -9,8 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from api.auth import allow, provide_principal
+from creditbank import limits
 from creditbank.bank import Bank
-from creditbank.simulation import simulate
+from creditbank.simulation import simulate, simulate_records
 from creditbank.tokens import Principal
 from schemas.api import (
     SimulationReport,
@@ -110,10 +111,21 @@ class StandardController(Controller):
         "/simulate",
         guards=accreditors_only,
         status_code=200,
+        request_max_body_size=limits.simulation_request_bytes_max,
         summary="What a draft would award over the outcomes in the bank (writes nothing)",
     )
     async def simulate(
         self, bank: BankDependency, data: JSONBody[SimulationRequest]
     ) -> Response[SimulationReport]:
-        report = await simulate(bank.engine, data.standard, data.largest_changes)
+        if data.outcomes is None:
+            report = await simulate(bank.engine, data.standard, data.largest_changes)
+        else:
+            report = await simulate_records(
+                bank.engine,
+                data.standard,
+                data.outcomes,
+                pseudonymizer=bank.pseudonymizer,
+                now=bank.clock(),
+                largest=data.largest_changes,
+            )
         return Response(report)

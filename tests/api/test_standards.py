@@ -180,3 +180,28 @@ async def test_replay_agrees_with_an_honest_bank(api: Api) -> None:
     assert (
         await api.client.post("/v1/audit/replay", headers=api.auth("issuer"))
     ).status_code == 403
+
+
+async def test_simulation_over_supplied_outcomes_records_nothing(api: Api) -> None:
+    """Outcomes supplied with the request are evaluated, skipped when invalid, never recorded."""
+    await register(api)
+    await publish(api)
+    supplied = [
+        {**VALID, "record_id": "S-1", "hours": "32"},
+        {**VALID, "record_id": "S-2", "hours": "16"},
+        {**VALID, "record_id": "S-3", "issuer_id": "nobody"},
+        {**VALID, "record_id": "S-4", "completed_on": "2999-01-01"},
+    ]
+    size_before = (await api.client.get("/v1/log/checkpoint")).text.split("\n")[1]
+    report = await api.client.post(
+        "/v1/standards/simulate",
+        json={"standard": {**SAFETY, "version": 2}, "outcomes": supplied},
+        headers=api.auth("accreditor"),
+    )
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["outcomes_considered"], body["outcomes_skipped"]) == (2, 2)
+    assert body["outcomes_matched"] == 2
+    assert body["outcomes_changed"] == 0  # ent-safety@2 decides instead of @1, same credits
+    assert body["totals_by_category"][0]["with_draft"] == "3.00"
+    assert (await api.client.get("/v1/log/checkpoint")).text.split("\n")[1] == size_before
