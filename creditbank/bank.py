@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 from collections.abc import Callable
+from typing import Literal
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -167,7 +168,9 @@ class Bank:
                         "with other content",
                         index=existing.entry_index,
                     )
-                return self._accepted("exists", existing.entry_index, entry.learner_ref)
+                original = open_entry(await reads.entry(connection, existing.entry_index))
+                assert isinstance(original, OutcomeRecorded)
+                return _accepted("exists", existing.entry_index, original)
             # Under the lock, so the caps see every award committed before this one.
             rulebook = await self.standards.rulebook(connection)
             totals = await load_totals(connection, [entry.learner_ref])
@@ -182,16 +185,7 @@ class Bank:
                 name=personal.name,
             )
             await transaction.commit()
-        return self._accepted("recorded", appended.first_index, entry.learner_ref)
-
-    @staticmethod
-    def _accepted(status: str, index: int, learner_ref: str) -> OutcomeAccepted:
-        return OutcomeAccepted(
-            status="recorded" if status == "recorded" else "exists",
-            index=index,
-            learner_ref=learner_ref,
-            receipt=f"/v1/log/receipt/{index}",
-        )
+        return _accepted("recorded", appended.first_index, entry)
 
     # The log's read surface ------------------------------------------------------------------
 
@@ -238,6 +232,18 @@ class Bank:
                 raise NotFoundError(f"no signed checkpoint covers entry {index} yet")
             path = await reads.inclusion_proof(connection, index, stored.tree_size)
         return encode_tlog_proof(index, path, stored.signed_note)
+
+
+def _accepted(
+    status: Literal["recorded", "exists"], index: int, entry: OutcomeRecorded
+) -> OutcomeAccepted:
+    return OutcomeAccepted(
+        status=status,
+        index=index,
+        learner_ref=entry.learner_ref,
+        award=entry.award,
+        receipt=f"/v1/log/receipt/{index}",
+    )
 
 
 def _check_entry_visible(principal: Principal, entry: object, index: int) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from schemas.entries import Award
 from schemas.standards import Standard
 from schemas.types import (
     IssuerId,
@@ -97,6 +98,7 @@ class OutcomeAccepted(msgspec.Struct, frozen=True, kw_only=True):
     status: Literal["recorded", "exists"]
     index: LogIndex
     learner_ref: LearnerRef
+    award: Award | None  # as recorded in the entry; None when no standard applied
     receipt: str  # path of the entry's c2sp.org/tlog-proof@v1 receipt
 
 

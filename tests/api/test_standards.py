@@ -115,6 +115,7 @@ async def test_outcomes_receive_the_award_the_standard_says(api: Api) -> None:
     )
     assert award["basis"]["ratio"] == "16h:1"
     assert award["basis"]["computed"] == "2.50"
+    assert first.json()["award"] == award  # the issuer sees the award in the answer
     second = await post(api, {**VALID, "record_id": "HR-2", "hours": "48"})
     capped = (
         await api.client.get(
