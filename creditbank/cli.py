@@ -99,7 +99,7 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return _keys(settings, arguments)
     if command == "tokens":
         return asyncio.run(_create_token(settings, arguments))
-    if command in ("standards", "audit"):
+    if command in ("standards", "programmes", "audit"):
         return cli_rules.run(settings, arguments)
     return _verify(settings, arguments)
 

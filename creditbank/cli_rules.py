@@ -5,6 +5,7 @@
     creditbank standards list               the published and retired standards
     creditbank standards simulate FILE [--outcomes OUTCOMES.json|.ndjson]
                                             what FILE would award over the banked outcomes
+    creditbank programmes validate FILE     check a programme's equivalence rules
     creditbank audit replay                 re-derive every award and total from the log
 
 They act directly on the configured database (``CREDITBANK_DATABASE_URL``) and keys.
@@ -43,6 +44,10 @@ def add_commands(commands: Any) -> None:
                 help="simulate over these outcomes (.json array or .ndjson) instead of the bank's",
             )
     actions.add_parser("list", help="published and retired standards")
+    programmes = commands.add_parser("programmes", help="programmes' equivalence rules")
+    programme_actions = programmes.add_subparsers(dest="action", required=True)
+    check = programme_actions.add_parser("validate", help="check a programme's equivalence rules")
+    check.add_argument("file", type=Path, help="a .toml or .json programme")
     audit = commands.add_parser("audit", help="audit the log's meaning")
     audit.add_subparsers(dest="action", required=True).add_parser(
         "replay", help="re-derive every award and learner total from the log"
@@ -50,7 +55,25 @@ def add_commands(commands: Any) -> None:
 
 
 def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    if arguments.command == "programmes":
+        return _validate_programme(arguments.file)
     return asyncio.run(_run(settings, arguments))
+
+
+def _validate_programme(path: Path) -> int:
+    """Programmes are checked on their own; recording them comes with recognition (issue 5)."""
+    from creditbank.rules.documents import read_programme
+    from creditbank.rules.validate import validate_programme
+
+    try:
+        validate_programme(read_programme(path))
+    except StandardInvalidError as error:
+        for field, reason in error.problems:
+            print(f"{path}: {field}: {reason}")
+        print("invalid")
+        return 1
+    print("valid")
+    return 0
 
 
 async def _run(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -79,6 +79,8 @@ def test_sample_standards_publish_and_replay(tmp_path: Path) -> None:
     again = creditbank(env, "standards", "validate", str(EXAMPLES / STANDARDS[0]))
     assert again.returncode == 1
     assert "version" in again.stdout
+    programme = EXAMPLES / "programme-open-university-admin.toml"
+    assert creditbank(env, "programmes", "validate", str(programme)).stdout.strip() == "valid"
     listing = creditbank(env, "standards", "list").stdout
     assert "enterprise-safety-training@1\tpublished\tvocational.safety" in listing
 
