@@ -50,7 +50,10 @@ class Replayer:
     kinds: dict[str, str] = field(default_factory=dict)
     in_force: dict[tuple[str, int], Standard] = field(default_factory=dict)
     totals: dict[TotalKey, int] = field(default_factory=dict)
-    awards: dict[tuple[str, str], tuple[int, int | None]] = field(default_factory=dict)
+    awards: dict[tuple[str, str], tuple[int, int | None, str | None, str | None]] = field(
+        default_factory=dict
+    )
+    documents: dict[tuple[str, int], Standard] = field(default_factory=dict)
     differences: list[ReplayDifference] = field(default_factory=list)
     entries: int = 0
     outcomes: int = 0
@@ -64,9 +67,12 @@ class Replayer:
             self.kinds[entry.issuer_id] = entry.issuer_kind
         elif isinstance(entry, StandardPublished):
             self.in_force[(entry.standard.id, entry.standard.version)] = entry.standard
+            self.documents[(entry.standard.id, entry.standard.version)] = entry.standard
             self._rulebook = None
         elif isinstance(entry, StandardRetired):
-            self.in_force.pop((entry.standard_id, entry.version), None)
+            for name in [name for name in self.in_force if name[0] == entry.standard_id]:
+                if name[1] <= entry.version:
+                    del self.in_force[name]
             self._rulebook = None
 
     def rulebook(self) -> RuleBook:
@@ -90,8 +96,13 @@ class Replayer:
             )
         for key, amount in decision.deltas:
             self.totals[key] = self.totals.get(key, 0) + amount
-        credits = None if entry.award is None else parse_credits(entry.award.credits)
-        self.awards[(entry.issuer_id, entry.record_id)] = (index, credits)
+        award = entry.award
+        self.awards[(entry.issuer_id, entry.record_id)] = (
+            index,
+            None if award is None else parse_credits(award.credits),
+            None if award is None else award.category,
+            None if award is None else award.standard,
+        )
 
     def differ(self, index: int | None, what: str) -> None:
         self.differences.append(ReplayDifference(index=index, what=what))
@@ -132,28 +143,49 @@ async def replay_log(engine: AsyncEngine) -> ReplayReport:
 async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> None:
     rows = await connection.execute(
         sa.select(
-            outcome.c.issuer_id, outcome.c.record_id, outcome.c.entry_index, outcome.c.award_credits
+            outcome.c.issuer_id,
+            outcome.c.record_id,
+            outcome.c.entry_index,
+            outcome.c.award_credits,
+            outcome.c.award_category,
+            outcome.c.award_standard,
         )
     )
     seen = set()
-    for issuer_id, record_id, index, credits in rows:
+    for issuer_id, record_id, index, credits, category, standard_name in rows:
         key = (issuer_id, record_id)
         seen.add(key)
-        if replayer.awards.get(key) != (index, credits):
+        if replayer.awards.get(key) != (index, credits, category, standard_name):
             replayer.differ(index, f"outcome row {issuer_id}/{record_id} disagrees with the log")
-    for key, (index, _) in replayer.awards.items():
+    for key, (index, *_) in replayer.awards.items():
         if key not in seen:
             replayer.differ(index, f"outcome {key[0]}/{key[1]} has no read-table row")
 
 
 async def _compare_standards(connection: AsyncConnection, replayer: Replayer) -> None:
+    """Every published version's document and status; deposits compile from this table."""
     rows = await connection.execute(
-        sa.select(standard.c.standard_id, standard.c.version, standard.c.status)
+        sa.select(
+            standard.c.standard_id,
+            standard.c.version,
+            standard.c.status,
+            standard.c.document,
+            standard.c.published_index,
+        )
     )
-    in_table = {(row.standard_id, row.version) for row in rows if row.status == "published"}
-    if in_table != set(replayer.in_force):
-        missing = sorted(set(replayer.in_force) ^ in_table)
-        replayer.differ(None, f"standards in force differ from the standard table: {missing}")
+    in_table: set[tuple[str, int]] = set()
+    for row in rows:
+        name = (row.standard_id, row.version)
+        label = f"standard {name[0]}@{name[1]}"
+        in_table.add(name)
+        logged = replayer.documents.get(name)
+        if logged is None or msgspec.json.decode(row.document, type=Standard) != logged:
+            replayer.differ(row.published_index, f"{label} differs from the log")
+        expected = "published" if name in replayer.in_force else "retired"
+        if row.status != expected:
+            replayer.differ(None, f"{label} is {row.status} in the table, {expected} in the log")
+    for name in sorted(set(replayer.documents) - in_table):
+        replayer.differ(None, f"standard {name[0]}@{name[1]} has no read-table row")
 
 
 async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> int:

@@ -28,7 +28,7 @@ from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
 from creditbank.rules.engine import RuleBook, compile_rulebook
 from creditbank.rules.validate import validate_standard
-from creditbank.storage.append import log_transaction
+from creditbank.storage.append import LogTransaction, log_transaction
 from creditbank.storage.tables import standard as standard_table
 from creditbank.storage.tables import standard_draft
 from schemas.api import ProblemField, StandardView, ValidationReport
@@ -156,26 +156,33 @@ class StandardsDesk:
         return validation_report(draft, published, retired)
 
     async def publish_draft(self, standard_id: str, version: int) -> StandardView:
-        async with self._engine.connect() as connection:
-            draft = await self._draft(connection, standard_id, version)
-        view = await self.publish(draft)
-        async with self._engine.begin() as connection:
-            await connection.execute(
+        """Publish a draft; reading and removing it in the same transaction, so an edit that
+        lands meanwhile is either published or refused, never lost."""
+        async with log_transaction(self._engine, self.keys) as transaction:
+            draft = await self._draft(transaction.connection, standard_id, version)
+            view = await self._publish(transaction, draft)
+            await transaction.connection.execute(
                 standard_draft.delete().where(
                     standard_draft.c.standard_id == standard_id,
                     standard_draft.c.version == version,
                 )
             )
+            await transaction.commit()
         return view
 
     async def publish(self, document: Standard) -> StandardView:
         """Validate against everything published and append ``standard.published``."""
         async with log_transaction(self._engine, self.keys) as transaction:
-            published, retired = await validation_context(transaction.connection)
-            validate_standard(document, published, retired=retired)
-            entry = StandardPublished(standard=document, published_at=self._now())
-            appended = await transaction.append([SealedEntry(entry)])
+            view = await self._publish(transaction, document)
             await transaction.commit()
+        return view
+
+    async def _publish(self, transaction: LogTransaction, document: Standard) -> StandardView:
+        # Under the write lock: two publications cannot both pass a tie check each would fail.
+        published, retired = await validation_context(transaction.connection)
+        validate_standard(document, published, retired=retired)
+        entry = StandardPublished(standard=document, published_at=self._now())
+        appended = await transaction.append([SealedEntry(entry)])
         return StandardView(
             status="published", standard=document, published_index=appended.first_index
         )
@@ -260,12 +267,24 @@ class StandardsDesk:
     async def _require_draft_or_explain(
         self, connection: AsyncConnection, standard_id: str, version: int
     ) -> None:
-        found = await self._find(connection, standard_id, version)
-        if found is not None and found.status != "draft":
+        await self._refuse_if_published(connection, standard_id, version)
+        raise NotFoundError(f"no draft {standard_id}@{version}")
+
+    async def _refuse_if_published(
+        self, connection: AsyncConnection, standard_id: str, version: int
+    ) -> None:
+        published = (
+            await connection.execute(
+                sa.select(standard_table.c.status).where(
+                    standard_table.c.standard_id == standard_id,
+                    standard_table.c.version == version,
+                )
+            )
+        ).scalar_one_or_none()
+        if published is not None:
             raise ConflictError(
                 f"{standard_id}@{version} is published and immutable: draft a new version"
             )
-        raise NotFoundError(f"no draft {standard_id}@{version}")
 
 
 def validation_report(

@@ -52,6 +52,8 @@ __all__ = [
 
 
 simulation_outcomes_max = 20_000  # outcomes one simulation request may supply
+# Printable text on one line, for free text that is written into the log.
+_ONE_LINE = r"^[^\x00-\x1f\x7f\u2028\u2029]+$"
 
 
 class _Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -149,9 +151,10 @@ class StandardView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StandardRetirement(_Input, frozen=True, kw_only=True):
-    """Body of ``POST /v1/standards/{id}/{version}/retire``."""
+    """Body of ``POST /v1/standards/{id}/{version}/retire``; the reason is written into the log."""
 
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    # Printable text on one line: it is written into the log.
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
 
 
 class ValidationReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,8 +180,8 @@ class CategoryTotal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OutcomeChange(msgspec.Struct, frozen=True, kw_only=True):
-    index: LogIndex
-    learner_ref: LearnerRef
+    index: LogIndex  # the log index, or the position among the supplied outcomes
+    learner: int  # numbers learners within this report only; never a learner_ref
     in_force: str | None  # credits now, None when no standard applied
     with_draft: str | None
 

@@ -116,7 +116,8 @@ class StandardPublished(_EntryBase, frozen=True, kw_only=True, tag="standard.pub
 
 
 class StandardRetired(_EntryBase, frozen=True, kw_only=True, tag="standard.retired"):
-    """A standard version stops applying to outcomes recorded from now on."""
+    """A standard stops applying to outcomes recorded from now on: this version and every earlier
+    one (an older version never comes back into force, with ties validation never checked)."""
 
     standard_id: StandardId
     version: Annotated[int, Meta(ge=1)]

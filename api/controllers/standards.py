@@ -24,7 +24,9 @@ from schemas.standards import Standard
 
 __all__ = ["StandardController"]
 
-StandardIdInPath = Annotated[str, PathParameter(min_length=1, max_length=48)]
+StandardIdInPath = Annotated[
+    str, PathParameter(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
 VersionInPath = Annotated[int, PathParameter(ge=1, le=1_000_000)]
 BankDependency = NamedDependency[Bank]
 accreditors_only = [allow("accreditor")]

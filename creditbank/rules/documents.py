@@ -101,6 +101,9 @@ def _load(text: str | bytes, format: DocumentFormat, type_: type[_Document]) -> 
     except RecursionError:
         # Both parsers recurse into nested arrays and tables; thousands of "[" exhaust the stack.
         raise StandardInvalidError([(_DOCUMENT, "nested too deeply")]) from None
+    except ValueError as error:
+        # tomllib refuses integers of over 4,300 digits with a plain ValueError.
+        raise StandardInvalidError([(_DOCUMENT, f"not a usable document: {error}")]) from None
 
 
 def _text(text: str | bytes) -> str:

@@ -18,9 +18,13 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
+import msgspec
+
 from creditbank.errors import StandardInvalidError
-from creditbank.limits import identifier_chars_max
+from creditbank.limits import entry_bytes_max, identifier_chars_max
 from creditbank.outcomes import hours_max, percent_max
+from creditbank.rules.engine import compile_rulebook
+from creditbank.rules.matching import pattern_matches, patterns_overlap
 from schemas.standards import (
     AppliesTo,
     Caps,
@@ -46,6 +50,11 @@ credits_max = decimal.Decimal("999999.99")  # the largest amount an entry's Cred
 credits_places = 2
 hours_places = 1
 pattern_chars_max = identifier_chars_max  # a pattern is never longer than the codes it matches
+# Ambiguity checks compare every pattern with every other: bounded lists keep that in milliseconds.
+patterns_per_list_max = 32
+levels_max = 32
+# Room in an entry for a standard.published wrapper around the document.
+standard_document_bytes_max = entry_bytes_max - 512
 months_min = 1
 
 # Control characters, lone surrogates, and line and paragraph separators (as for outcomes).
@@ -54,59 +63,6 @@ _OPEN_ENDED = datetime.date.max
 _COMMON_YEAR = 2023  # not a leap year
 _Period = tuple[datetime.date, datetime.date]  # inclusive; date.max stands for open-ended
 _Name = tuple[str, int]  # (id, version)
-
-
-def pattern_matches(pattern: str, code: str) -> bool:
-    """Whether ``code`` matches ``pattern`` (``*`` any run, ``?`` one character, else literal)."""
-    # The classic greedy matcher: remember the last star and, on a mismatch, let it take one more
-    # character. Linear in practice, O(len(pattern) * len(code)) at worst, no recursion.
-    position, index = 0, 0
-    star_position, star_index = -1, 0
-    while index < len(code):
-        if position < len(pattern) and pattern[position] == "*":
-            star_position, star_index = position, index
-            position += 1
-        elif position < len(pattern) and pattern[position] in ("?", code[index]):
-            position += 1
-            index += 1
-        elif star_position >= 0:
-            star_index += 1
-            position, index = star_position + 1, star_index
-        else:
-            return False
-    return all(character == "*" for character in pattern[position:])
-
-
-def patterns_overlap(a: str, b: str) -> bool:
-    """Whether some course code matches both patterns.
-
-    A search of the product of the two patterns' automata: state (i, j) means some string has
-    taken ``a`` to position i and ``b`` to position j. A star may be skipped (it matched its run)
-    or may absorb the character the other pattern consumes; both patterns ending at once is a
-    common code. At most (len(a) + 1) * (len(b) + 1) states, each visited once.
-    """
-    seen: set[tuple[int, int]] = set()
-    pending = [(0, 0)]
-    while pending:
-        state = pending.pop()
-        if state in seen:
-            continue
-        seen.add(state)
-        i, j = state
-        if i == len(a) and j == len(b):
-            return True
-        if i < len(a) and a[i] == "*":
-            pending.append((i + 1, j))
-        if j < len(b) and b[j] == "*":
-            pending.append((i, j + 1))
-        if i == len(a) or j == len(b):
-            continue
-        x, y = a[i], b[j]
-        # Two stars absorbing one character together lead back to the same state: no news.
-        if x == y == "*" or not (x in "*?" or y in "*?" or x == y):
-            continue
-        pending.append((i if x == "*" else i + 1, j if y == "*" else j + 1))
-    return False
 
 
 def validate_standard(
@@ -129,9 +85,39 @@ def validate_standard(
     _check_version(problems, standard, published)
     # Retired versions still hold their numbers but match no outcome, so they cannot tie.
     names = frozenset(retired)
-    _check_ties(problems, standard, [x for x in published if (x.id, x.version) not in names])
+    in_force = [x for x in published if (x.id, x.version) not in names]
+    _check_ties(problems, standard, in_force)
+    _check_cap_year(problems, standard, in_force)
+    if len(msgspec.json.encode(standard)) > standard_document_bytes_max:
+        problems.add(
+            "document", f"a standard is at most {standard_document_bytes_max} bytes as JSON"
+        )
+    if not problems.found:
+        # Whatever the engine could not evaluate must never be published: one such standard
+        # would refuse every deposit until retired.
+        try:
+            compile_rulebook([standard])
+        except StandardInvalidError as error:
+            problems.found.extend(error.problems)
     if problems.found:
         raise StandardInvalidError(problems.found)
+
+
+def _check_cap_year(problems: _Problems, standard: Standard, in_force: Sequence[Standard]) -> None:
+    """Standards of one category count their caps in one year: with different year starts the
+    totals would fall into different buckets and a learner could bank each cap twice."""
+    for other in in_force:
+        if (
+            other.id != standard.id
+            and other.category == standard.category
+            and other.caps.year_starts != standard.caps.year_starts
+        ):
+            problems.add(
+                "caps.year_starts",
+                f"{standard.category} counts its cap years from {other.caps.year_starts} "
+                f"({other.id}@{other.version}); standards of one category share one cap year",
+            )
+            return
 
 
 def validate_programme(programme: Programme) -> None:
@@ -171,7 +157,7 @@ _CREDITS = _Scale(False, credits_max, credits_places)  # caps, maxima, what a ru
 _CREDITS_OR_ZERO = _Scale(True, credits_max, credits_places)  # a fixed or table award
 _HOURS = _Scale(False, hours_max, hours_places)
 _HOURS_OR_ZERO = _Scale(True, hours_max, hours_places)
-_PERCENT = _Scale(True, percent_max, None)
+_PERCENT = _Scale(True, percent_max, 1)  # scores and attendance carry one place, as outcomes do
 
 
 class _Problems:
@@ -198,6 +184,10 @@ class _Problems:
         if repeated:
             self.add(field, f"listed more than once: {', '.join(repeated)}")
 
+    def at_most(self, field: str, values: Sequence[object], limit: int) -> None:
+        if len(values) > limit:
+            self.add(field, f"at most {limit} entries")
+
     def pattern(self, field: str, pattern: str) -> None:
         if not pattern:
             self.add(field, "must not be empty")
@@ -223,22 +213,14 @@ class _Problems:
             reason = "must be greater than 0"
         elif value > scale.high:
             reason = f"must be at most {scale.high}"
-        elif scale.places is not None and _decimal_places(value) > scale.places:
+        elif scale.places is not None and -int(value.as_tuple().exponent) > scale.places:
+            # As written, trailing zeros included: the text is published and copied into every
+            # award's basis, and "16.000…0" or "0E-100000000" must not reach the log or the CPU.
             places = scale.places
             reason = "at most one decimal place" if places == 1 else f"at most {places} decimals"
         if reason is not None:
             self.add(field, reason)
         return reason is None
-
-
-def _decimal_places(value: decimal.Decimal) -> int:
-    """Digits after the point that matter: 1.50 has one, 100 none. Exact, for any finite value."""
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int), "only finite values have places"
-    significant = "".join(map(str, digits)).rstrip("0")
-    if not significant:
-        return 0
-    return max(0, -(exponent + len(digits) - len(significant)))
 
 
 # Parts of a standard.
@@ -249,6 +231,7 @@ def _check_applies_to(problems: _Problems, applies_to: AppliesTo) -> None:
     problems.unique("applies_to.issuer_kinds", applies_to.issuer_kinds)
     problems.unique("applies_to.issuer_ids", applies_to.issuer_ids)
     problems.unique("applies_to.course_codes", applies_to.course_codes)
+    problems.at_most("applies_to.course_codes", applies_to.course_codes, patterns_per_list_max)
     for index, pattern in enumerate(applies_to.course_codes):
         problems.pattern(f"applies_to.course_codes[{index}]", pattern)
 
@@ -267,10 +250,13 @@ def _check_requires(problems: _Problems, requires: Requirements) -> None:
 
 def _check_award(problems: _Problems, award: StandardAward, applies_to: AppliesTo) -> None:
     if isinstance(award, PerHoursAward):
-        problems.amount("award.hours_per_unit", award.hours_per_unit, _HOURS)
-        problems.amount("award.credits_per_unit", award.credits_per_unit, _CREDITS)
+        usable = problems.amount("award.hours_per_unit", award.hours_per_unit, _HOURS)
+        usable &= problems.amount("award.credits_per_unit", award.credits_per_unit, _CREDITS)
         # Credits carry two places, so a step finer than 0.01 would round to amounts none can hold.
         problems.amount("award.rounding_step", award.rounding_step, _CREDITS)
+        if usable and hours_max / award.hours_per_unit * award.credits_per_unit > credits_max:
+            reason = f"{hours_max} hours, the most an outcome has, would earn over {credits_max}"
+            problems.add("award.hours_per_unit", reason)
     elif isinstance(award, FixedAward):
         problems.amount("award.credits", award.credits, _CREDITS_OR_ZERO)
     else:
@@ -281,12 +267,14 @@ def _check_award(problems: _Problems, award: StandardAward, applies_to: AppliesT
 def _check_levels(problems: _Problems, award: LevelTableAward, applies_to: AppliesTo) -> None:
     if not award.levels:
         problems.add("award.levels", "a table needs at least one level")
+    problems.at_most("award.levels", award.levels, levels_max)
     problems.unique("award.levels", [row.level for row in award.levels])
     for index, row in enumerate(award.levels):
         field = f"award.levels[{index}]"
         problems.text(f"{field}.level", row.level)
         if not row.course_codes:
             problems.add(f"{field}.course_codes", "name at least one course code pattern")
+        problems.at_most(f"{field}.course_codes", row.course_codes, patterns_per_list_max)
         for position, pattern in enumerate(row.course_codes):
             problems.pattern(f"{field}.course_codes[{position}]", pattern)
         problems.amount(f"{field}.credits", row.credits, _CREDITS_OR_ZERO)

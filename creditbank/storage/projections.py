@@ -111,7 +111,8 @@ async def project(
             standard.update()
             .where(
                 standard.c.standard_id == retired.standard_id,
-                standard.c.version == retired.version,
+                standard.c.version <= retired.version,
+                standard.c.status == "published",
             )
             .values(status="retired", retired_index=index)
         )

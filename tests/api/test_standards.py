@@ -206,3 +206,84 @@ async def test_simulation_over_supplied_outcomes_records_nothing(api: Api) -> No
     assert body["outcomes_changed"] == 0  # ent-safety@2 decides instead of @1, same credits
     assert body["totals_by_category"][0]["with_draft"] == "3.00"
     assert (await api.client.get("/v1/log/checkpoint")).text.split("\n")[1] == size_before
+
+
+async def test_every_change_is_for_accreditors_and_drafts_stay_private(api: Api) -> None:
+    """Editing, validating, publishing and retiring are refused to every other role, and only
+    accreditors see drafts in the catalogue."""
+    accreditor = api.auth("accreditor")
+    await api.client.post("/v1/standards", json=SAFETY, headers=accreditor)
+    path = "/v1/standards/ent-safety/1"
+    for role in ("issuer", "learner", "auditor", "admin"):
+        headers = api.auth(role)
+        assert (await api.client.put(path, json=SAFETY, headers=headers)).status_code == 403
+        for action in ("validate", "publish"):
+            assert (await api.client.post(f"{path}/{action}", headers=headers)).status_code == 403
+        retire = await api.client.post(f"{path}/retire", json={"reason": "x"}, headers=headers)
+        assert retire.status_code == 403
+        assert (await api.client.get("/v1/standards", headers=headers)).json() == []
+    drafts = (await api.client.get("/v1/standards", headers=accreditor)).json()
+    assert [view["status"] for view in drafts] == ["draft"]
+
+
+async def test_retiring_a_version_retires_the_older_ones_too(api: Api) -> None:
+    """An older version never comes back into force when the newer one is retired."""
+    await register(api)
+    await publish(api)
+    await publish(api, {**SAFETY, "version": 2})
+    accreditor = api.auth("accreditor")
+    retired = await api.client.post(
+        "/v1/standards/ent-safety/2/retire", json={"reason": "withdrawn"}, headers=accreditor
+    )
+    assert retired.status_code == 200
+    statuses = [
+        view["status"]
+        for view in (await api.client.get("/v1/standards", headers=accreditor)).json()
+    ]
+    assert statuses == ["retired", "retired"]
+    assert (await post(api, VALID)).json()["award"] is None
+    bad_reason = await api.client.post(
+        "/v1/standards/ent-safety/1/retire", json={"reason": "a\nb"}, headers=accreditor
+    )
+    assert bad_reason.status_code == 400
+
+
+async def test_one_cap_year_per_category(api: Api) -> None:
+    """A second standard of a category may not count its caps from another day of the year."""
+    await publish(api)
+    other = {
+        **SAFETY,
+        "id": "ent-safety-school",
+        "applies_to": {"outcome_types": ["community_course"]},
+        "caps": {"per_category_per_year": "5", "year_starts": "03-01"},
+    }
+    accreditor = api.auth("accreditor")
+    await api.client.post("/v1/standards", json=other, headers=accreditor)
+    report = (
+        await api.client.post("/v1/standards/ent-safety-school/1/validate", headers=accreditor)
+    ).json()
+    assert "caps.year_starts" in [problem["field"] for problem in report["problems"]]
+
+
+async def test_simulation_never_shows_pseudonyms(api: Api) -> None:
+    """Learners are numbered within the report: no learner_ref can be linked to a supplied ID."""
+    await register(api)
+    await publish(api)
+    await post(api, VALID)
+    richer = {**SAFETY, "version": 2, "award": {"method": "fixed", "credits": "3"}}
+    report = await api.client.post(
+        "/v1/standards/simulate",
+        json={"standard": richer, "outcomes": [{**VALID, "record_id": "X"}]},
+        headers=api.auth("accreditor"),
+    )
+    body = report.json()
+    assert body["largest_changes"][0]["learner"] == 1
+    accepted = (await post(api, {**VALID, "record_id": "Y"})).json()
+    assert accepted["learner_ref"] not in report.text
+
+
+async def test_odd_standard_ids_in_paths_are_client_errors(api: Api) -> None:
+    """A NUL or capital letters in a standard id are a 400, never a 500 (PostgreSQL refuses NUL)."""
+    for path in ("/v1/standards/a%00b/1", "/v1/standards/ABC/1"):
+        response = await api.client.get(path, headers=api.auth("issuer"))
+        assert response.status_code == 400, path

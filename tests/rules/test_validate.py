@@ -264,17 +264,46 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_amounts_at_their_scale_are_valid() -> None:
-    """Trailing zeros do not count as decimals; bounds are inclusive where the brief says so."""
+    """Amounts written at their scale pass; bounds are inclusive where the brief says so."""
     document = standard(
         requires=Requirements(
             min_hours=Decimal("0"), min_score=Decimal("100"), min_attendance_pct=Decimal("0")
         ),
-        award=per_hours(hours_per_unit=Decimal("12.50"), rounding_step=Decimal("0.010")),
-        max_per_outcome=Decimal("999999.990"),
+        award=per_hours(hours_per_unit=Decimal("12.5"), rounding_step=Decimal("0.01")),
+        max_per_outcome=Decimal("999999.99"),
         caps=Caps(lifetime=Decimal("999999.99"), year_starts="12-31"),
     )
     assert problems_of(document) == []
     assert problems_of(standard(award=FixedAward(credits=Decimal("0.00")))) == []
+
+
+@pytest.mark.parametrize(
+    ("award", "requires", "field"),
+    [
+        (per_hours(hours_per_unit=Decimal("16." + "0" * 70)), None, "award.hours_per_unit"),
+        (per_hours(rounding_step=Decimal("0.010")), None, "award.rounding_step"),
+        (per_hours(), Requirements(min_score=Decimal("1E-100000000")), "requires.min_score"),
+        (
+            per_hours(),
+            Requirements(min_attendance_pct=Decimal("0E-1000")),
+            "requires.min_attendance_pct",
+        ),
+        (
+            per_hours(hours_per_unit=Decimal("0.1"), credits_per_unit=Decimal("100")),
+            None,
+            "award.hours_per_unit",
+        ),
+    ],
+)
+def test_written_places_count_so_nothing_huge_reaches_the_log(
+    award: object, requires: Requirements | None, field: str
+) -> None:
+    """Trailing zeros and tiny exponents are refused as written: their text is published and
+    copied into every award, and evaluating them could cost minutes under the write lock."""
+    changes: dict[str, object] = {"award": award}
+    if requires is not None:
+        changes["requires"] = requires
+    assert field in problems_of(standard(**changes))
 
 
 def test_examples_load_and_pass_in_publication_order() -> None:
