@@ -89,6 +89,10 @@ def test_sample_standards_publish_and_replay(tmp_path: Path) -> None:
     replay = creditbank(env, "audit", "replay")
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "0 differences" in replay.stdout
+    database = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'creditbank.db'}"
+    verified = creditbank(env, "verify", "--database", database)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "3 standard.published" in verified.stdout
 
     simulated = creditbank(env, "standards", "simulate", str(EXAMPLES / STANDARDS[0]))
     assert simulated.returncode == 0, simulated.stderr

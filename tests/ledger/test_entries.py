@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from pathlib import Path
 
 import msgspec
 import rfc8785
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.ledger.hashing import leaf_hash
-from schemas.entries import Award, AwardBasis, IssuerRegistered, OutcomeRecorded
+from creditbank.rules.documents import read_standard
+from schemas.entries import (
+    Award,
+    AwardBasis,
+    IssuerRegistered,
+    OutcomeRecorded,
+    StandardPublished,
+    StandardRetired,
+)
 
 # Text a spreadsheet can hold: CJK, emoji, control characters, quotes and backslashes.
 text = st.text(
@@ -95,3 +104,24 @@ def test_content_digest_ignores_only_what_the_bank_adds(
     assert content_sha256(later) == content_sha256(entry)
     changed = msgspec.structs.replace(entry, hours="0.0" if entry.hours != "0.0" else "1.0")
     assert content_sha256(changed) != content_sha256(entry)
+
+
+def test_published_and_retired_standards_are_canonical_entries() -> None:
+    """The sample standards, wrapped in standard.published, seal into RFC 8785 bytes that
+    decode back to the same entry; so does a retirement."""
+    examples = Path(__file__).resolve().parents[2] / "examples" / "standards"
+    standards = [
+        read_standard(path)
+        for path in sorted(examples.glob("*.toml"))
+        if not path.name.startswith("programme")
+    ]
+    assert len(standards) >= 3
+    for standard in standards:
+        entry = StandardPublished(standard=standard, published_at="2026-11-28T12:00:00Z")
+        sealed = SealedEntry(entry)
+        assert sealed.body == rfc8785.dumps(json.loads(msgspec.json.encode(entry)))
+        assert open_entry(sealed.body) == entry
+    retired = StandardRetired(
+        standard_id="x", version=2, reason="由新版本取代", retired_at="2026-11-28T12:00:00Z"
+    )
+    assert open_entry(SealedEntry(retired).body) == retired
