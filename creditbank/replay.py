@@ -26,7 +26,8 @@ from creditbank.rules.engine import (
 )
 from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
-from creditbank.storage.tables import learner_total, outcome, standard
+from creditbank.storage.projections import load_totals
+from creditbank.storage.tables import outcome, standard
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
@@ -189,16 +190,7 @@ async def _compare_standards(connection: AsyncConnection, replayer: Replayer) ->
 
 
 async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> int:
-    rows = await connection.execute(
-        sa.select(
-            learner_total.c.learner_ref,
-            learner_total.c.scope,
-            learner_total.c.subject,
-            learner_total.c.period,
-            learner_total.c.credits,
-        )
-    )
-    stored = {(r.learner_ref, r.scope, r.subject, r.period): r.credits for r in rows}
+    stored = await load_totals(connection, None)
     for key in sorted(set(stored) | set(replayer.totals)):
         if stored.get(key, 0) != replayer.totals.get(key, 0):
             replayer.differ(

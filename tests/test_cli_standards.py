@@ -6,8 +6,6 @@ import asyncio
 import decimal
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
@@ -18,6 +16,7 @@ from creditbank.ledger.entries import open_entry
 from creditbank.settings import load_settings
 from creditbank.tokens import Principal
 from schemas.entries import OutcomeRecorded
+from tests.cli import creditbank
 from tests.factories import issuer_registration, outcome_record
 
 pytestmark = pytest.mark.slow
@@ -28,18 +27,6 @@ STANDARDS = (
     "community-elderly-courses.toml",
     "vocational-certificates.toml",
 )
-
-
-def creditbank(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "creditbank.cli", *arguments],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def deposit(env: dict[str, str]) -> list[str]:

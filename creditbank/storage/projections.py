@@ -141,19 +141,20 @@ async def add_totals(connection: AsyncConnection, deltas: Iterable[tuple[TotalKe
 
 
 async def load_totals(
-    connection: AsyncConnection, learner_refs: Iterable[str]
+    connection: AsyncConnection, learner_refs: Iterable[str] | None
 ) -> dict[TotalKey, int]:
-    """The running totals of these learners, as the engine reads them."""
-    refs = sorted(set(learner_refs))
-    if not refs:
-        return {}
-    rows = await connection.execute(
-        sa.select(
-            learner_total.c.learner_ref,
-            learner_total.c.scope,
-            learner_total.c.subject,
-            learner_total.c.period,
-            learner_total.c.credits,
-        ).where(learner_total.c.learner_ref.in_(refs))
+    """The running totals of these learners (of everyone, for None), as the engine reads them."""
+    query = sa.select(
+        learner_total.c.learner_ref,
+        learner_total.c.scope,
+        learner_total.c.subject,
+        learner_total.c.period,
+        learner_total.c.credits,
     )
+    if learner_refs is not None:
+        refs = sorted(set(learner_refs))
+        if not refs:
+            return {}
+        query = query.where(learner_total.c.learner_ref.in_(refs))
+    rows = await connection.execute(query)
     return {(ref, scope, subject, period): credits for ref, scope, subject, period, credits in rows}
