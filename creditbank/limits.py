@@ -12,14 +12,12 @@ proof_tree_size_max = (1 << 53) - 1  # JSON integers beyond this are not exact i
 
 # HTTP.
 request_bytes_max = 64 * 1024  # single-record bodies (issuers, outcomes)
-page_entries_max = 1_000
 simulation_request_bytes_max = 8 * 1024 * 1024  # a draft plus up to 20,000 supplied outcomes
 
 # Text fields inside entries.
 identifier_chars_max = 64  # issuer ids, record ids, course codes
-name_chars_max = 200  # issuer names, course titles
 learner_name_chars_max = 100
 
 assert entry_bytes_max <= 0xFFFF, "entry bundles encode lengths as uint16"
 assert tile_width == 256, "C2SP tlog-tiles fixes the tile width at 256"
-assert request_bytes_max < entry_bytes_max * 2
+assert request_bytes_max <= simulation_request_bytes_max

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from creditbank.errors import MalformedError
+from creditbank.limits import learner_name_chars_max
 from creditbank.privacy import Pseudonymizer, normalise_identifier
 from schemas.api import IssuerRegistration, OutcomeRecord
 from schemas.entries import IssuerRegistered, OutcomeRecorded
@@ -130,8 +131,8 @@ def normalise_outcome(
         recorded_at=format_timestamp(now),
     )
     name = _optional_text(record.learner_name, "learner_name")
-    if name is not None and len(name) > 100:
-        raise MalformedError("learner_name", "at most 100 characters")
+    if name is not None and len(name) > learner_name_chars_max:
+        raise MalformedError("learner_name", f"at most {learner_name_chars_max} characters")
     personal = PersonalData(
         learner_ref=learner_ref,
         id_type=record.learner_id_type,

@@ -24,6 +24,7 @@ __all__ = [
     "ExistingRecord",
     "IssuerRecord",
     "LogHead",
+    "StoredCheckpoint",
     "consistency_proof",
     "entries",
     "entry",
