@@ -9,6 +9,7 @@ database) are thin adapters in ``creditbank.verify_sources``.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -57,38 +58,61 @@ async def rebuild_and_compare(
     """
     roots_to_check = dict(checkpoints or {})
     roots_to_check[tree_size] = root
-    report = RebuildReport()
-    size, edge = 0, dict[TileId, bytes]()
-    pending: dict[tuple[int, int], bytearray] = {}
     stops = sorted(s for s in roots_to_check if 0 < s <= tree_size)
-    while size < tree_size:
-        end = min(tree_size, (size // chunk_entries + 1) * chunk_entries)
-        end = min([end, *(s for s in stops if s > size)])
-        bodies = await source.entries(size, end)
-        if len(bodies) != end - size:
+    rebuild = _Rebuild(source=source, roots=roots_to_check, report=RebuildReport())
+    while rebuild.size < tree_size:
+        start = rebuild.size
+        end = min(tree_size, (start // chunk_entries + 1) * chunk_entries)
+        bodies = await source.entries(start, end)
+        if len(bodies) != end - start:
             raise VerificationError(
-                f"the log returned {len(bodies)} entries for [{size}, {end})",
-                index=size + len(bodies),
+                f"the log returned {len(bodies)} entries for [{start}, {end})",
+                index=start + len(bodies),
             )
-        _check_canonical(bodies, size, report)
-        integration = integrate(size, edge, leaf_hashes(bodies))
-        for segment in integration.segments:
-            pending.setdefault((segment.level, segment.tile_index), bytearray()).extend(
-                segment.hashes
-            )
-        size, edge = integration.size, integration.edge
-        await _compare_finished_tiles(source, pending, size, final=size == tree_size, report=report)
-        if size in roots_to_check:
-            if integration.root != roots_to_check[size]:
-                await _diagnose(source, pending, size)
-                raise VerificationError(
-                    f"the entries do not reproduce the signed root at size {size}", index=size - 1
-                )
-            report.checkpoints_checked += 1
+        _check_canonical(bodies, start, rebuild.report)
+        hashes = leaf_hashes(bodies)
+        # Entries are read in large chunks, but integrated piecewise up to every signed size in
+        # the chunk: a log of single appends has a checkpoint at every index.
+        first = bisect.bisect_right(stops, start)
+        for stop in [*stops[first : bisect.bisect_right(stops, end)], end]:
+            if stop > rebuild.size:
+                await rebuild.extend(hashes[rebuild.size - start : stop - start])
+        await _compare_finished_tiles(
+            source, rebuild.pending, rebuild.size, final=end == tree_size, report=rebuild.report
+        )
     if tree_size == 0 and root != EMPTY_ROOT:
         raise VerificationError("the empty log's checkpoint has the wrong root")
-    report.entries_checked = size
-    return report
+    rebuild.report.entries_checked = rebuild.size
+    return rebuild.report
+
+
+@dataclass(kw_only=True)
+class _Rebuild:
+    """The tree rebuilt so far, the tiles it has not yet compared, and the roots to check."""
+
+    source: LogSource
+    roots: Mapping[int, bytes]
+    report: RebuildReport
+    size: int = 0
+    edge: dict[TileId, bytes] = field(default_factory=dict)
+    pending: dict[tuple[int, int], bytearray] = field(default_factory=dict)
+
+    async def extend(self, hashes: list[bytes]) -> None:
+        integration = integrate(self.size, self.edge, hashes)
+        for segment in integration.segments:
+            key = (segment.level, segment.tile_index)
+            self.pending.setdefault(key, bytearray()).extend(segment.hashes)
+        self.size, self.edge = integration.size, integration.edge
+        expected = self.roots.get(self.size)
+        if expected is None:
+            return
+        if integration.root != expected:
+            await _diagnose(self.source, self.pending, self.size)
+            raise VerificationError(
+                f"the entries do not reproduce the signed root at size {self.size}",
+                index=self.size - 1,
+            )
+        self.report.checkpoints_checked += 1
 
 
 def _check_canonical(bodies: list[bytes], first_index: int, report: RebuildReport) -> None:
