@@ -9,6 +9,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   ├── MalformedError              one field is wrong (field, reason)
     │   │   └── InvalidLearnerIdError   a learner identifier fails validation
     │   ├── StandardInvalidError        a standard or programme has problems [(field, reason)]
+    │   ├── FileFormatError             an import file cannot be read at all (reason_code)
     │   └── UnknownIssuerError          the issuer is not registered
     ├── NotFoundError                   no such thing (or not visible to the caller)
     ├── ConflictError
@@ -36,6 +37,7 @@ __all__ = [
     "ConflictError",
     "CreditbankError",
     "ExistsWithDifferentContentError",
+    "FileFormatError",
     "ForbiddenError",
     "InputError",
     "IntegrityError",
@@ -99,6 +101,34 @@ class StandardInvalidError(InputError):
         assert problems, "an invalid standard has at least one problem"
         super().__init__("; ".join(f"{field}: {reason}" for field, reason in problems))
         self.problems = list(problems)
+
+
+class FileFormatError(InputError):
+    """An import file cannot be read as a whole; ``reason_code`` says why and is stable.
+
+    Problems with one row are not this error: they become that row's classification. This is for
+    the file itself (binary, wrong encoding, a line past its limit, a header that does not fit).
+    """
+
+    code = "invalid_file"
+    reason_codes = frozenset(
+        {
+            "not_text",
+            "wrong_encoding",
+            "line_too_long",
+            "missing_column",
+            "unknown_column",
+            "duplicate_column",
+            "malformed_json",
+            "empty",
+        }
+    )
+
+    def __init__(self, reason_code: str, detail: str = "") -> None:
+        assert reason_code in self.reason_codes, reason_code
+        super().__init__(f"{reason_code}: {detail}" if detail else reason_code)
+        self.reason_code = reason_code
+        self.detail = detail
 
 
 class NotFoundError(CreditbankError):
