@@ -91,35 +91,18 @@ def test_served_log_verifies_with_the_cli(tmp_path: Path) -> None:
 
         for serial in range(300):
             record(serial)
-        first = creditbank(
-            env,
-            "verify",
-            "--url",
-            base,
-            "--vkey",
-            vkey,
-            "--state",
-            str(state),
-            "--token",
-            auditor_token,
-        )
+
+        def verify_remembering() -> subprocess.CompletedProcess[str]:
+            arguments = ["verify", "--url", base, "--vkey", vkey, "--state", str(state)]
+            return creditbank(env, *arguments, "--token", auditor_token)
+
+        first = verify_remembering()
         assert first.returncode == 0, first.stdout + first.stderr
         assert "verified" in first.stdout
         assert json.loads(state.read_text())["size"] == 301
         for serial in range(300, 310):
             record(serial)
-        second = creditbank(
-            env,
-            "verify",
-            "--url",
-            base,
-            "--vkey",
-            vkey,
-            "--state",
-            str(state),
-            "--token",
-            auditor_token,
-        )
+        second = verify_remembering()
         assert second.returncode == 0, second.stdout + second.stderr
         assert "consistent with the previously verified checkpoint of size 301" in second.stdout
         rotated = creditbank(env, "keys", "rotate").stdout.strip().splitlines()

@@ -316,16 +316,8 @@ class RuleBook:
         self, outcome: OutcomeRecorded, issuer_kind: str, totals: Mapping[TotalKey, int]
     ) -> Decision:
         """The award for ``outcome`` and the deltas for the learner's totals (see module doc)."""
-        # _select, inlined: this runs a million times per import file.
-        key = (outcome.outcome_type, outcome.completed_on)
-        candidates = self._selections.get(key)
-        if candidates is None:
-            candidates = self._remember_candidates(key)
-        issuer_id, course_code = outcome.issuer_id, outcome.course_code
-        for compiled in candidates:
-            if compiled.applies(issuer_kind, issuer_id, course_code):
-                return compiled.evaluate(outcome, totals)
-        return _NO_STANDARD
+        compiled = self._select(outcome, issuer_kind)
+        return _NO_STANDARD if compiled is None else compiled.evaluate(outcome, totals)
 
     def select(self, outcome: OutcomeRecorded, issuer_kind: str) -> Standard | None:
         """The standard that decides ``outcome``, or None when none applies."""
