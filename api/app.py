@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.controllers.audit import ReplayController
+from api.controllers.imports import ImportController
 from api.controllers.log import AuditController, PublicLogController, ReceiptController
 from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             app.state.bootstrap_admin_token = token
             yield
         finally:
+            await bank.imports.wait()
             await bank.engine.dispose()
 
     return Litestar(
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             OutcomeController,
             StandardController,
             ReplayController,
+            ImportController,
         ],
         dependencies={"bank": Provide(_provide_bank, sync_to_thread=False)},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 import msgspec
@@ -25,15 +26,18 @@ from creditbank.errors import (
     UnknownIssuerError,
     WritesDisabledError,
 )
+from creditbank.import_desk import ImportDesk
 from creditbank.keys import KeyRing
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.ledger.proof_text import encode_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.outcomes import entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
+from creditbank.settings import DEFAULT_DATA_DIR
 from creditbank.standards_desk import StandardsDesk
 from creditbank.storage import access, reads
 from creditbank.storage.append import log_transaction
+from creditbank.storage.import_jobs import mark_interrupted
 from creditbank.storage.integrity import check_head, publish_initial_checkpoint
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
@@ -45,7 +49,7 @@ from schemas.api import (
     OutcomeAccepted,
     OutcomeRecord,
 )
-from schemas.entries import OutcomeRecorded
+from schemas.entries import BatchCommitted, OutcomeRecorded
 
 __all__ = ["Bank"]
 
@@ -68,6 +72,7 @@ class Bank:
         keys: KeyRing,
         pseudonymizer: Pseudonymizer,
         clock: Clock = _utc_now,
+        data_dir: Path | None = None,
     ) -> None:
         self.engine = engine
         self.pseudonymizer = pseudonymizer
@@ -75,6 +80,8 @@ class Bank:
         self.writes_disabled: str | None = None
         self.standards = StandardsDesk(engine=engine, keys=keys, clock=clock)
         self.keys = keys
+        # Imports keep their input and row results under the data directory.
+        self.imports = ImportDesk(self, data_dir or Path(DEFAULT_DATA_DIR))
 
     @property
     def keys(self) -> KeyRing:
@@ -88,6 +95,8 @@ class Bank:
 
     async def start(self) -> None:
         """Publish a checkpoint if needed, then verify the head; on failure refuse writes."""
+        async with self.engine.begin() as connection:
+            await mark_interrupted(connection)
         try:
             await publish_initial_checkpoint(self.engine, self.keys)
             await check_head(self.engine, self.keys)
@@ -247,8 +256,13 @@ def _accepted(
 
 
 def _check_entry_visible(principal: Principal, entry: object, index: int) -> None:
-    """Issuers see their own entries, learners their own outcomes; others get 404, not 403."""
+    """Issuers see their own outcomes and batches, learners their own outcomes; others get 404,
+    not 403."""
     if principal.role in ("auditor", "admin"):
+        return
+    if isinstance(entry, BatchCommitted) and (
+        principal.role == "issuer" and entry.issuer_id == principal.issuer_id
+    ):
         return
     if isinstance(entry, OutcomeRecorded) and (
         (principal.role == "issuer" and entry.issuer_id == principal.issuer_id)

@@ -39,7 +39,12 @@ async def open_bank(settings: Settings) -> Bank:
     except ConfigurationError:
         await engine.dispose()
         raise
-    return Bank(engine=engine, keys=keys, pseudonymizer=Pseudonymizer(secret))
+    return Bank(
+        engine=engine,
+        keys=keys,
+        pseudonymizer=Pseudonymizer(secret),
+        data_dir=settings.data_dir,
+    )
 
 
 async def _has_rows(connection: AsyncConnection, table: sa.Table) -> bool:

@@ -10,6 +10,8 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   │   └── InvalidLearnerIdError   a learner identifier fails validation
     │   ├── StandardInvalidError        a standard or programme has problems [(field, reason)]
     │   ├── FileFormatError             an import file cannot be read at all (reason_code)
+    │   ├── FileTooLargeError           an import file or an append past its limit
+    │   ├── SignatureError              an issuer's signature over an import does not verify
     │   └── UnknownIssuerError          the issuer is not registered
     ├── NotFoundError                   no such thing (or not visible to the caller)
     ├── ConflictError
@@ -31,6 +33,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
 from __future__ import annotations
 
 __all__ = [
+    "AppendTooLargeError",
     "AuthError",
     "CanonicalError",
     "ConfigurationError",
@@ -38,6 +41,7 @@ __all__ = [
     "CreditbankError",
     "ExistsWithDifferentContentError",
     "FileFormatError",
+    "FileTooLargeError",
     "ForbiddenError",
     "InputError",
     "IntegrityError",
@@ -47,6 +51,7 @@ __all__ = [
     "NotFoundError",
     "NoteError",
     "ProofError",
+    "SignatureError",
     "StandardInvalidError",
     "TileError",
     "UnauthenticatedError",
@@ -121,6 +126,7 @@ class FileFormatError(InputError):
             "duplicate_column",
             "malformed_json",
             "empty",
+            "unknown_format",
         }
     )
 
@@ -129,6 +135,24 @@ class FileFormatError(InputError):
         super().__init__(f"{reason_code}: {detail}" if detail else reason_code)
         self.reason_code = reason_code
         self.detail = detail
+
+
+class FileTooLargeError(InputError):
+    """An import file is over the size or row limit a deployment accepts in one batch."""
+
+    code = "file_too_large"
+
+
+class AppendTooLargeError(FileTooLargeError):
+    """One append would hold more entries than the log takes at once."""
+
+    code = "append_too_large"
+
+
+class SignatureError(InputError):
+    """An import's signature is not the issuer's over this file, or the issuer has no key."""
+
+    code = "invalid_signature"
 
 
 class NotFoundError(CreditbankError):

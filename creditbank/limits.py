@@ -13,6 +13,9 @@ proof_tree_size_max = (1 << 53) - 1  # JSON integers beyond this are not exact i
 # HTTP.
 request_bytes_max = 64 * 1024  # single-record bodies (issuers, outcomes)
 simulation_request_bytes_max = 8 * 1024 * 1024  # a draft plus up to 20,000 supplied outcomes
+# An import file: a million-row CSV with Chinese titles is about 150 MB; Litestar's default body
+# limit (10 MB) is raised for the import route only.
+import_file_bytes_max = 1024 * 1024 * 1024
 
 # Text fields inside entries.
 identifier_chars_max = 64  # issuer ids, record ids, course codes

@@ -34,6 +34,8 @@ from schemas.types import (
 __all__ = [
     "Award",
     "AwardBasis",
+    "BatchCommitted",
+    "BatchCounts",
     "Entry",
     "IssuerRegistered",
     "OutcomeRecorded",
@@ -125,11 +127,48 @@ class StandardRetired(_EntryBase, frozen=True, kw_only=True, tag="standard.retir
     retired_at: Timestamp
 
 
-Entry = IssuerRegistered | OutcomeRecorded | StandardPublished | StandardRetired
+RowCount = Annotated[int, Meta(ge=0)]
+
+
+class BatchCounts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How an import's rows were classified; ``recorded`` of them are in the batch."""
+
+    rows: RowCount
+    recorded: RowCount  # ready + capped + no_standard rows appended in this batch
+    ready: RowCount
+    capped: RowCount
+    no_standard: RowCount
+    exists: RowCount
+    malformed: RowCount
+    duplicate_in_file: RowCount
+    exists_with_different_content: RowCount
+    unknown_issuer: RowCount
+
+
+class BatchCommitted(_EntryBase, frozen=True, kw_only=True, tag="batch.committed"):
+    """The last entry of an import's append: its outcomes are exactly first_index..last_index.
+
+    ``signature`` is the issuer's Ed25519 signature over the 32 raw bytes of the file's SHA-256,
+    in standard base64, verified with the key the issuer registered before anything was written.
+    """
+
+    issuer_id: IssuerId
+    file_sha256: Sha256Hex
+    file_format: Literal["csv", "ndjson", "json"]
+    on_error: Literal["reject", "skip"]
+    counts: BatchCounts
+    first_index: Annotated[int, Meta(ge=0)]
+    last_index: Annotated[int, Meta(ge=0)]
+    signature: Annotated[str, Meta(min_length=88, max_length=88)] | None = None
+    committed_at: Timestamp
+
+
+Entry = IssuerRegistered | OutcomeRecorded | StandardPublished | StandardRetired | BatchCommitted
 
 entry_kinds: tuple[str, ...] = (
     "issuer.registered",
     "outcome.recorded",
     "standard.published",
     "standard.retired",
+    "batch.committed",
 )

@@ -110,10 +110,12 @@ def pseudonymizer() -> Pseudonymizer:
 
 @pytest.fixture
 async def bank(
-    database_url: str, key_ring: KeyRing, pseudonymizer: Pseudonymizer
+    database_url: str, key_ring: KeyRing, pseudonymizer: Pseudonymizer, tmp_path: Path
 ) -> AsyncIterator[Bank]:
     engine = create_engine(database_url)
-    service = Bank(engine=engine, keys=key_ring, pseudonymizer=pseudonymizer)
+    service = Bank(
+        engine=engine, keys=key_ring, pseudonymizer=pseudonymizer, data_dir=tmp_path / "data"
+    )
     await service.start()
     assert service.writes_disabled is None, service.writes_disabled
     try:

@@ -2,13 +2,15 @@
 
 ``log_transaction`` opens a transaction holding the log's write lock (PostgreSQL: a row lock on
 ``log_state``; SQLite: ``BEGIN IMMEDIATE``). Inside it a caller may read the read tables (to decide
-``exists`` under the lock) and call ``append`` once with a whole batch, which:
+``exists`` under the lock) and append once: ``append`` with a whole batch, or ``stream`` for a
+bulk import, which adds its entries chunk by chunk and seals them as one append. Either way:
 
 1. checks that ``log_state`` is the last checkpoint and that the tiles reproduce its root,
 2. assigns contiguous indices from the current size (sequencing),
 3. inserts the entries (COPY on PostgreSQL) and the new tile segments (integrating),
-4. projects the entries into the read tables and adds the awards to learners' totals,
-5. signs and stores the new checkpoint (publishing), and updates ``log_state``.
+4. projects the entries into the read tables,
+5. adds the awards to learners' totals, signs and stores one new checkpoint for everything
+   added (publishing), and updates ``log_state``.
 
 Nothing is visible until ``commit``; leaving the block without it rolls everything back, so a
 crash leaves the log at the previous checkpoint.
@@ -17,7 +19,7 @@ crash leaves the log at the previous checkpoint.
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,11 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditbank import limits
-from creditbank.errors import IntegrityError
+from creditbank.errors import AppendTooLargeError, IntegrityError
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import SealedEntry
 from creditbank.ledger.hashing import EMPTY_ROOT
-from creditbank.ledger.tiles import edge_tiles, integrate, root_from_edge
+from creditbank.ledger.tiles import TileId, edge_tiles, integrate, root_from_edge
 from creditbank.rules.engine import TotalKey
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
@@ -39,7 +41,14 @@ from creditbank.storage.reads import latest_checkpoint
 from creditbank.storage.tables import checkpoint, log_entry, log_state
 from creditbank.storage.tile_store import insert_segments, read_tiles
 
-__all__ = ["Appended", "CheckpointSigner", "LogTransaction", "log_transaction", "store_checkpoint"]
+__all__ = [
+    "AppendStream",
+    "Appended",
+    "CheckpointSigner",
+    "LogTransaction",
+    "log_transaction",
+    "store_checkpoint",
+]
 
 
 class CheckpointSigner(Protocol):
@@ -68,7 +77,7 @@ class LogTransaction:
         signed_head: tuple[int, bytes],
     ) -> None:
         self.connection = connection
-        self._signer = signer
+        self.signer = signer
         self.tree_size, self.root = head
         self._signed_head = signed_head
         self._appended = False
@@ -80,43 +89,94 @@ class LogTransaction:
         total_deltas: Iterable[tuple[TotalKey, int]] = (),
     ) -> Appended:
         """Append the batch; ``total_deltas`` are the engine's changes to learners' totals."""
-        assert not self._appended, "one append, one checkpoint per transaction"
         assert 0 < len(entries) <= limits.append_batch_entries_max
+        stream = await self.stream()
+        await stream.add(entries)
+        return await stream.seal(total_deltas)
+
+    async def stream(self) -> AppendStream:
+        """Start the transaction's one append, to be fed in pieces and sealed once.
+
+        A bulk import adds its entries chunk by chunk so memory does not grow with the file;
+        nothing is signed until ``seal``, and the whole append is still one transaction.
+        """
+        assert not self._appended, "one append, one checkpoint per transaction"
         self._appended = True
-        old_size = self.tree_size
-        if self._signed_head != (old_size, self.root):
+        size = self.tree_size
+        if self._signed_head != (size, self.root):
             raise IntegrityError(
-                f"the log state (size {old_size}) is not the last checkpoint: refusing to sign"
+                f"the log state (size {size}) is not the last checkpoint: refusing to sign"
             )
-        edge = await read_tiles(self.connection, edge_tiles(old_size))
-        if root_from_edge(old_size, edge) != self.root:
+        edge = await read_tiles(self.connection, edge_tiles(size))
+        if root_from_edge(size, edge) != self.root:
             raise IntegrityError(
-                f"the stored tiles do not reproduce the root of the tree of size {old_size}"
+                f"the stored tiles do not reproduce the root of the tree of size {size}"
             )
-        integration = integrate(old_size, edge, [entry.leaf_hash for entry in entries])
-        await _insert_entries(self.connection, old_size, entries)
-        await insert_segments(self.connection, integration.segments)
-        await project(self.connection, old_size, entries)
-        await add_totals(self.connection, total_deltas)
-        signed = await store_checkpoint(
-            self.connection, self._signer, integration.size, integration.root
-        )
-        await self.connection.execute(
-            log_state.update()
-            .where(log_state.c.id == 1)
-            .values(tree_size=integration.size, root_hash=integration.root)
-        )
-        self.tree_size, self.root = integration.size, integration.root
-        return Appended(
-            first_index=old_size,
-            tree_size=integration.size,
-            root=integration.root,
-            signed_checkpoint=signed,
-        )
+        return AppendStream(self, size, edge)
 
     async def commit(self) -> None:
         await self.connection.commit()
         self.committed = True
+
+
+class AppendStream:
+    """One append in pieces: entries are sequenced, stored and integrated as they are added."""
+
+    def __init__(
+        self, transaction: LogTransaction, size: int, edge: Mapping[TileId, bytes]
+    ) -> None:
+        self._transaction = transaction
+        self.first_index = size
+        self.size = size
+        self._edge = edge
+        self._root = transaction.root
+        self._sealed = False
+
+    async def add(
+        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+    ) -> int:
+        """Sequence, store, integrate and project entries; return the first one's index.
+
+        ``content_digests`` may give each entry's ``content_sha256`` when the caller has already
+        computed it (the import has, to classify the row), saving a second canonical encoding.
+        """
+        assert not self._sealed
+        if not entries:
+            return self.size
+        if self.size + len(entries) - self.first_index > limits.append_batch_entries_max:
+            raise AppendTooLargeError(
+                f"one append holds at most {limits.append_batch_entries_max} entries"
+            )
+        connection = self._transaction.connection
+        first = self.size
+        integration = integrate(first, self._edge, [entry.leaf_hash for entry in entries])
+        await _insert_entries(connection, first, entries)
+        await insert_segments(connection, integration.segments)
+        await project(connection, first, entries, content_digests)
+        self.size, self._root, self._edge = integration.size, integration.root, integration.edge
+        return first
+
+    async def seal(self, total_deltas: Iterable[tuple[TotalKey, int]] = ()) -> Appended:
+        """Apply the totals, sign the checkpoint of everything added and update the log state."""
+        assert not self._sealed
+        assert self.size > self.first_index, "an append adds entries"
+        self._sealed = True
+        transaction = self._transaction
+        connection = transaction.connection
+        await add_totals(connection, total_deltas)
+        signed = await store_checkpoint(connection, transaction.signer, self.size, self._root)
+        await connection.execute(
+            log_state.update()
+            .where(log_state.c.id == 1)
+            .values(tree_size=self.size, root_hash=self._root)
+        )
+        transaction.tree_size, transaction.root = self.size, self._root
+        return Appended(
+            first_index=self.first_index,
+            tree_size=self.size,
+            root=self._root,
+            signed_checkpoint=signed,
+        )
 
 
 @asynccontextmanager

@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.ledger.entries import SealedEntry, content_sha256
@@ -25,6 +24,8 @@ from creditbank.storage.tables import issuer, learner_total, outcome, standard
 from schemas.entries import IssuerRegistered, OutcomeRecorded, StandardPublished, StandardRetired
 
 __all__ = ["add_totals", "load_totals", "project"]
+
+_TOTAL_ROWS_PER_STATEMENT = 10_000
 
 _OUTCOME_COLUMNS = (
     "issuer_id",
@@ -56,14 +57,14 @@ _STANDARD_COLUMNS = (
 )
 
 
-def _outcome_row(entry: OutcomeRecorded, index: int) -> tuple[Any, ...]:
+def _outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any, ...]:
     award = entry.award
     return (
         entry.issuer_id,
         entry.record_id,
         index,
         entry.learner_ref,
-        content_sha256(entry),
+        digest,
         None if award is None else parse_credits(award.credits),
         None if award is None else award.category,
         None if award is None else award.standard,
@@ -89,14 +90,22 @@ def _standard_row(entry: StandardPublished, index: int) -> tuple[Any, ...]:
 
 
 async def project(
-    connection: AsyncConnection, first_index: int, entries: Sequence[SealedEntry]
+    connection: AsyncConnection,
+    first_index: int,
+    entries: Sequence[SealedEntry],
+    content_digests: Sequence[bytes] | None = None,
 ) -> None:
+    """Project entries into the read tables; ``content_digests``, when given, are the entries'
+    ``content_sha256`` in order (the import computed them already)."""
+    assert content_digests is None or len(content_digests) == len(entries)
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     retirements: list[tuple[StandardRetired, int]] = []
-    for index, sealed in enumerate(entries, start=first_index):
+    for offset, sealed in enumerate(entries):
+        index = first_index + offset
         entry = sealed.entry
         if isinstance(entry, OutcomeRecorded):
-            rows["outcome"].append(_outcome_row(entry, index))
+            digest = content_sha256(entry) if content_digests is None else content_digests[offset]
+            rows["outcome"].append(_outcome_row(entry, index, digest))
         elif isinstance(entry, IssuerRegistered):
             rows["issuer"].append(_issuer_row(entry, index))
         elif isinstance(entry, StandardPublished):
@@ -118,26 +127,44 @@ async def project(
         )
 
 
+_ADD_TOTALS_SQLITE = (
+    "INSERT INTO learner_total (learner_ref, scope, subject, period, credits) "
+    "VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (learner_ref, scope, subject, period) "
+    "DO UPDATE SET credits = learner_total.credits + excluded.credits"
+)
+_ADD_TOTALS_POSTGRESQL = (
+    "INSERT INTO learner_total (learner_ref, scope, subject, period, credits) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
+    "ON CONFLICT (learner_ref, scope, subject, period) "
+    "DO UPDATE SET credits = learner_total.credits + excluded.credits"
+)
+
+
 async def add_totals(connection: AsyncConnection, deltas: Iterable[tuple[TotalKey, int]]) -> None:
-    """Add each delta to its running total, creating the row on first use."""
+    """Add each delta to its running total, creating the row on first use.
+
+    An import adds one delta per learner, scope and year: 100,000s of rows, so they go to the
+    driver as tuples (SQLite) or arrays (PostgreSQL ``unnest``), not as SQLAlchemy dicts.
+    """
     summed: dict[TotalKey, int] = defaultdict(int)
     for key, amount in deltas:
         summed[key] += amount
-    if not summed:
+    rows = [(*key, amount) for key, amount in summed.items() if amount]
+    if not rows:
         return
-    dialect_insert = sqlite.insert if is_sqlite(connection) else postgresql.insert
-    statement = dialect_insert(learner_total)
-    statement = statement.on_conflict_do_update(
-        index_elements=["learner_ref", "scope", "subject", "period"],
-        set_={"credits": learner_total.c.credits + statement.excluded.credits},
-    )
-    await connection.execute(
-        statement,
-        [
-            {"learner_ref": k[0], "scope": k[1], "subject": k[2], "period": k[3], "credits": v}
-            for k, v in summed.items()
-        ],
-    )
+    if is_sqlite(connection):
+        await connection.exec_driver_sql(_ADD_TOTALS_SQLITE, rows)
+        return
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    for start in range(0, len(rows), _TOTAL_ROWS_PER_STATEMENT):
+        part = rows[start : start + _TOTAL_ROWS_PER_STATEMENT]
+        await driver.execute(
+            _ADD_TOTALS_POSTGRESQL,
+            *(list(column) for column in zip(*part, strict=True)),
+        )
 
 
 async def load_totals(

@@ -158,18 +158,22 @@ async def find_outcome(
 @dataclass(frozen=True, kw_only=True)
 class IssuerRecord(ExistingRecord):
     kind: str
+    public_key: str | None = None
 
 
 async def find_issuer(connection: AsyncConnection, issuer_id: str) -> IssuerRecord | None:
     row = (
         await connection.execute(
-            sa.select(issuer.c.entry_index, issuer.c.content_sha256, issuer.c.kind).where(
-                issuer.c.issuer_id == issuer_id
-            )
+            sa.select(
+                issuer.c.entry_index, issuer.c.content_sha256, issuer.c.kind, issuer.c.public_key
+            ).where(issuer.c.issuer_id == issuer_id)
         )
     ).one_or_none()
     if row is None:
         return None
     return IssuerRecord(
-        entry_index=row.entry_index, content_sha256=bytes(row.content_sha256), kind=row.kind
+        entry_index=row.entry_index,
+        content_sha256=bytes(row.content_sha256),
+        kind=row.kind,
+        public_key=row.public_key,
     )

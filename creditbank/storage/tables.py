@@ -11,6 +11,7 @@ Read tables (projections of the log, rebuilt by replay):
     issuer, outcome, standard, learner_total (credits in hundredths, never a float or numeric)
 Mutable documents outside the log:
     standard_draft
+    import_job      one row per bulk import: state, counts, where its batch landed
 Personal data (erasable, never logged):
     person
 Access:
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 __all__ = [
     "api_token",
     "checkpoint",
+    "import_job",
     "issuer",
     "learner_total",
     "ledger_tables",
@@ -155,4 +157,29 @@ learner_total = sa.Table(
     sa.Column("subject", sa.String(120), primary_key=True),  # category, or "category|issuer"
     sa.Column("period", sa.String(10), primary_key=True),  # the cap year's first day, or ""
     sa.Column("credits", sa.BigInteger, nullable=False),  # hundredths of a credit
+)
+
+import_job = sa.Table(
+    "import_job",
+    metadata,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("issuer_id", sa.String(64), nullable=False),
+    sa.Column("file_format", sa.String(8), nullable=False),  # csv | ndjson | json
+    sa.Column("mode", sa.String(8), nullable=False),  # dry_run | commit
+    sa.Column("on_error", sa.String(8), nullable=False),  # reject | skip
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("file_bytes", sa.BigInteger, nullable=False),
+    sa.Column("signature", sa.String(88)),
+    sa.Column("state", sa.String(16), nullable=False),  # running | finished | failed | interrupted
+    sa.Column("result", sa.String(24)),  # committed | rejected | nothing_to_commit | dry_run
+    sa.Column("counts", sa.Text),  # BatchCounts as JSON
+    sa.Column("first_index", sa.BigInteger),
+    sa.Column("last_index", sa.BigInteger),
+    sa.Column("batch_index", sa.BigInteger),
+    sa.Column("error_code", sa.String(32)),
+    sa.Column("error_detail", sa.Text),
+    sa.Column("owner", sa.String(128), nullable=False),  # host:pid of the process running it
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Index("import_job_issuer", "issuer_id", "created_at"),
 )

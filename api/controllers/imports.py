@@ -1,0 +1,136 @@
+"""Bulk imports: upload a file, follow the job, page through rows, fetch the report and receipt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from api.auth import allow, provide_principal
+from creditbank import limits
+from creditbank.bank import Bank
+from creditbank.errors import FileFormatError
+from creditbank.import_report import report_csv, row_page, rows_page_max
+from creditbank.importer import FileFormat, ImportOptions
+from creditbank.tokens import Principal
+from schemas.imports import ImportRowsPage, ImportStatus, RowStatus
+from schemas.types import OutcomeType
+
+__all__ = ["ImportController"]
+
+_FORMAT_BY_MEDIA_TYPE: dict[str, FileFormat] = {
+    "text/csv": "csv",
+    "text/tab-separated-values": "csv",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "application/jsonl": "ndjson",
+    "application/json": "json",
+}
+
+
+def _file_format(request: Request[Any, Any, Any], given: FileFormat | None) -> FileFormat:
+    if given is not None:
+        return given
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    found = _FORMAT_BY_MEDIA_TYPE.get(media_type)
+    if found is None:
+        raise FileFormatError(
+            "unknown_format",
+            "say the format with ?format=csv|ndjson|json or a text/csv, application/x-ndjson "
+            "or application/json content type",
+        )
+    return found
+
+
+async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk
+
+
+class ImportController(Controller):
+    path = "/v1/imports"
+    tags = ["imports"]
+    dependencies = {"principal": provide_principal}
+
+    @post(
+        "/",
+        guards=[allow("issuer")],
+        status_code=202,
+        request_max_body_size=limits.import_file_bytes_max,
+        summary="Import a file of outcomes as one batch (runs in the background)",
+    )
+    async def start(
+        self,
+        request: Request[Any, Any, Any],
+        bank: NamedDependency[Bank],
+        principal: NamedDependency[Principal],
+        file_format: Annotated[FileFormat | None, Parameter(query="format")] = None,
+        dry_run: bool = False,
+        on_error: Literal["reject", "skip"] = "reject",
+        signature: Annotated[
+            str | None, Parameter(description="base64 Ed25519 over the file's raw SHA-256")
+        ] = None,
+        outcome_type: Annotated[
+            OutcomeType | None, Parameter(description="for CSV files without a type column")
+        ] = None,
+    ) -> Response[ImportStatus]:
+        options = ImportOptions(
+            issuer_id=principal.issuer_id or "",
+            file_format=_file_format(request, file_format),
+            dry_run=dry_run,
+            on_error=on_error,
+            signature=signature,
+            default_outcome_type=outcome_type,
+        )
+        status = await bank.imports.upload(principal, options, _body(request))
+        return Response(status, status_code=202, headers={"Location": f"/v1/imports/{status.id}"})
+
+    @get("/{job_id:str}", guards=[allow("issuer", "admin")], summary="An import's status")
+    async def status(
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+    ) -> ImportStatus:
+        return await bank.imports.status(principal, job_id)
+
+    @get("/{job_id:str}/rows", guards=[allow("issuer", "admin")], summary="Row results, paged")
+    async def rows(
+        self,
+        bank: NamedDependency[Bank],
+        principal: NamedDependency[Principal],
+        job_id: str,
+        status: RowStatus | None = None,
+        after: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=rows_page_max)] = 100,
+    ) -> ImportRowsPage:
+        job = await bank.imports.job(principal, job_id)
+        return row_page(job, bank.imports.files(job_id), status=status, after=after, limit=limit)
+
+    @get(
+        "/{job_id:str}/report.csv",
+        guards=[allow("issuer", "admin")],
+        summary="The input's rows in its own template, with status and error columns",
+    )
+    async def report(
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+    ) -> Stream:
+        job = await bank.imports.job(principal, job_id)
+        chunks: Iterator[bytes] = report_csv(job, bank.imports.files(job_id))
+        return Stream(
+            chunks,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="import-{job_id}.csv"'},
+        )
+
+    @get(
+        "/{job_id:str}/receipt",
+        guards=[allow("issuer", "admin")],
+        media_type="text/plain",
+        summary="The batch entry's c2sp.org/tlog-proof@v1",
+    )
+    async def receipt(
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+    ) -> str:
+        return await bank.imports.receipt(principal, job_id)

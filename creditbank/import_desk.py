@@ -1,0 +1,278 @@
+"""Import jobs: start them (from an upload or a local file), run them, and answer about them.
+
+A job has a row in ``import_job`` and files under ``<data dir>/imports/<id>/`` (see
+``import_files``). HTTP uploads run as background tasks of the serving process; the CLI runs
+its import in the foreground. Imports of one process run one at a time: they would wait for the
+log's write lock anyway, and one at a time keeps memory at one import's worth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank import limits
+from creditbank.errors import (
+    CreditbankError,
+    FileFormatError,
+    FileTooLargeError,
+    ForbiddenError,
+    NotFoundError,
+)
+from creditbank.import_files import JobFiles, file_sha256
+from creditbank.importer import FileRun, ImportOptions, ImportOutcome, Progress, classify_file
+from creditbank.rules.engine import RuleBook
+from creditbank.storage.append import AppendStream, log_transaction
+from creditbank.storage.engine import snapshot
+from creditbank.storage.import_jobs import JobRow, create_job, find_job, finish_job, this_process
+from creditbank.tokens import Principal
+from schemas.imports import ImportFailure, ImportProgress, ImportStatus
+
+if TYPE_CHECKING:
+    from creditbank.bank import Bank
+
+__all__ = ["ImportDesk"]
+
+_logger = logging.getLogger("creditbank.imports")
+
+
+class ImportDesk:
+    def __init__(self, bank: Bank, data_dir: Path) -> None:
+        self._bank = bank
+        self._data_dir = data_dir
+        self._live: dict[str, tuple[Progress, float]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._one_at_a_time = asyncio.Lock()
+
+    def files(self, job_id: str) -> JobFiles:
+        return JobFiles(self._data_dir, job_id)
+
+    # Starting ----------------------------------------------------------------------------------
+
+    async def upload(
+        self, principal: Principal, options: ImportOptions, body: AsyncIterable[bytes]
+    ) -> ImportStatus:
+        """Receive the file, then run the import in the background; the job's first status."""
+        require_issuer(principal, options.issuer_id)
+        self._bank.require_writable()
+        job_id = str(uuid.uuid4())
+        files = self.files(job_id)
+        files.create()
+        try:
+            digest, size = await files.receive(body, limits.import_file_bytes_max)
+        except BaseException:
+            files.remove()
+            raise
+        job = await self._create(job_id, options, digest, size)
+        progress = Progress(bytes_total=size)
+        self._live[job_id] = (progress, time.monotonic())
+        task = asyncio.create_task(self._run(job, options, progress))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return await self.status(principal, job_id)
+
+    async def run_local(
+        self, options: ImportOptions, path: Path, progress: Progress | None = None
+    ) -> JobRow:
+        """Import a local file in the foreground (the CLI); the finished job."""
+        self._bank.require_writable()
+        digest, size = file_sha256(path)
+        if size > limits.import_file_bytes_max:
+            raise FileTooLargeError(
+                f"an import file is at most {limits.import_file_bytes_max} bytes"
+            )
+        job_id = str(uuid.uuid4())
+        files = self.files(job_id)
+        files.create()
+        files.keep_input(path)
+        job = await self._create(job_id, options, digest, size)
+        progress = progress or Progress()
+        progress.bytes_total = size
+        await self._run(job, options, progress)
+        found = await self.find(job_id)
+        assert found is not None
+        return found
+
+    async def wait(self) -> None:
+        """Let every background import finish (tests, and a graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _create(self, job_id: str, options: ImportOptions, digest: str, size: int) -> JobRow:
+        job = JobRow(
+            job_id=job_id,
+            issuer_id=options.issuer_id,
+            file_format=options.file_format,
+            mode="dry_run" if options.dry_run else "commit",
+            on_error=options.on_error,
+            file_sha256=digest,
+            file_bytes=size,
+            signature=options.signature,
+            state="running",
+            result=None,
+            counts=None,
+            first_index=None,
+            last_index=None,
+            batch_index=None,
+            error_code=None,
+            error_detail=None,
+            owner=this_process(),
+            created_at=datetime.datetime.now(datetime.UTC),
+            finished_at=None,
+        )
+        async with self._bank.engine.begin() as connection:
+            await create_job(connection, job)
+        return job
+
+    # Running -----------------------------------------------------------------------------------
+
+    async def _run(self, job: JobRow, options: ImportOptions, progress: Progress) -> None:
+        try:
+            async with self._one_at_a_time:
+                outcome = await self._classify(job, options, progress)
+        except CreditbankError as error:
+            code = error.reason_code if isinstance(error, FileFormatError) else error.code
+            await self._finish(job.job_id, state="failed", error_code=code, error_detail=str(error))
+        except Exception:
+            _logger.exception("import %s failed", job.job_id)
+            await self._finish(
+                job.job_id,
+                state="failed",
+                error_code="internal_error",
+                error_detail="the import stopped on an internal error; nothing was committed",
+            )
+        else:
+            await self._finish(
+                job.job_id,
+                state="finished",
+                result=outcome.result,
+                counts=outcome.counts,
+                first_index=outcome.first_index,
+                last_index=outcome.last_index,
+                batch_index=outcome.batch_index,
+            )
+        finally:
+            self._live.pop(job.job_id, None)
+
+    async def _classify(
+        self, job: JobRow, options: ImportOptions, progress: Progress
+    ) -> ImportOutcome:
+        bank = self._bank
+        files, now = self.files(job.job_id), bank.clock()
+
+        def file_run(
+            connection: AsyncConnection, rulebook: RuleBook, stream: AppendStream | None
+        ) -> FileRun:
+            return FileRun(
+                connection=connection,
+                options=options,
+                files=files,
+                rulebook=rulebook,
+                pseudonymizer=bank.pseudonymizer,
+                now=now,
+                progress=progress,
+                stream=stream,
+            )
+
+        if options.dry_run:
+            async with snapshot(bank.engine) as connection:
+                rulebook = await bank.standards.rulebook(connection)
+                return await classify_file(file_run(connection, rulebook, None), job.file_sha256)
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            rulebook = await bank.standards.rulebook(connection)
+            stream = await transaction.stream()
+            outcome = await classify_file(file_run(connection, rulebook, stream), job.file_sha256)
+            if outcome.result == "committed":
+                await transaction.commit()
+            return outcome
+
+    async def _finish(self, job_id: str, **values: object) -> None:
+        async with self._bank.engine.begin() as connection:
+            await finish_job(connection, job_id, **values)  # type: ignore[arg-type]
+
+    # Answering ---------------------------------------------------------------------------------
+
+    async def find(self, job_id: str) -> JobRow | None:
+        async with self._bank.engine.connect() as connection:
+            return await find_job(connection, job_id)
+
+    async def job(self, principal: Principal, job_id: str) -> JobRow:
+        """The job, if the principal may see it (its issuer, or admin); else NotFoundError."""
+        job = await self.find(job_id)
+        if job is None or not (
+            principal.role == "admin"
+            or (principal.role == "issuer" and principal.issuer_id == job.issuer_id)
+        ):
+            raise NotFoundError(f"no import {job_id}")
+        return job
+
+    async def status(self, principal: Principal, job_id: str) -> ImportStatus:
+        job = await self.job(principal, job_id)
+        return job_status(job, self._live.get(job_id))
+
+    async def receipt(self, principal: Principal, job_id: str) -> str:
+        job = await self.job(principal, job_id)
+        if job.batch_index is None:
+            raise NotFoundError(f"import {job_id} committed no batch")
+        return await self._bank.receipt(principal, job.batch_index)
+
+
+def require_issuer(principal: Principal, issuer_id: str) -> None:
+    if principal.role != "issuer" or principal.issuer_id != issuer_id:
+        raise ForbiddenError("an issuer token may import for its own issuer only")
+
+
+def job_status(job: JobRow, live: tuple[Progress, float] | None) -> ImportStatus:
+    progress = None
+    if live is not None and job.state == "running":
+        progress = _progress_view(*live)
+    error = None
+    if job.error_code is not None:
+        error = ImportFailure(code=job.error_code, detail=job.error_detail or "")
+    return ImportStatus(
+        id=job.job_id,
+        issuer_id=job.issuer_id,
+        file_format=job.file_format,  # type: ignore[arg-type]
+        mode=job.mode,  # type: ignore[arg-type]
+        on_error=job.on_error,  # type: ignore[arg-type]
+        file_sha256=job.file_sha256,
+        file_bytes=job.file_bytes,
+        signed=job.signature is not None,
+        state=job.state,  # type: ignore[arg-type]
+        result=job.result,  # type: ignore[arg-type]
+        progress=progress,
+        counts=job.counts,
+        first_index=job.first_index,
+        last_index=job.last_index,
+        batch_index=job.batch_index,
+        receipt=None if job.batch_index is None else f"/v1/imports/{job.job_id}/receipt",
+        error=error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _progress_view(progress: Progress, started: float) -> ImportProgress:
+    elapsed = max(time.monotonic() - started, 1e-6)
+    bytes_read = progress.bytes_read[0]
+    rate = progress.rows / elapsed
+    eta = None
+    if bytes_read and progress.bytes_total:
+        eta = (progress.bytes_total - bytes_read) * elapsed / bytes_read
+    return ImportProgress(
+        rows=progress.rows,
+        errors=progress.errors,
+        bytes_read=bytes_read,
+        bytes_total=progress.bytes_total,
+        rows_per_second=round(rate, 1),
+        eta_seconds=None if eta is None else round(eta, 1),
+    )

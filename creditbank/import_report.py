@@ -1,0 +1,124 @@
+"""What an import tells the issuer afterwards: pages of row results and the report CSV.
+
+The report gives back every row of the input in the issuer's own template (its header, its
+cells, its encoding, so Excel opens it as it opened the original) with two columns added: the
+row's status and, for errors, the field and reason. JSON inputs get a CSV of the record fields.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+
+import msgspec
+
+from creditbank.import_files import JobFiles, file_chunks
+from creditbank.imports import RawRecord, detect_encoding, read_csv, read_json_array, read_ndjson
+from creditbank.imports.classify import RECORDED_STATUSES, RowResult
+from creditbank.storage.import_jobs import JobRow
+from schemas.imports import ImportRow, ImportRowsPage
+
+__all__ = ["report_csv", "row_page"]
+
+rows_page_max = 1_000
+_RECORD_FIELDS = (
+    "record_id",
+    "learner_id_type",
+    "learner_id",
+    "learner_name",
+    "course_code",
+    "course_title",
+    "outcome_type",
+    "hours",
+    "result",
+    "score",
+    "attendance_pct",
+    "completed_on",
+    "certificate_no",
+    "evidence_sha256",
+)
+
+
+def _visible(job: JobRow, result: RowResult) -> ImportRow:
+    row = ImportRow(**msgspec.structs.asdict(result))
+    if result.status in RECORDED_STATUSES and job.result != "committed":
+        # Indices handed out inside a transaction that rolled back were never in the log.
+        row = msgspec.structs.replace(row, index=None)
+    return row
+
+
+def row_page(
+    job: JobRow, files: JobFiles, *, status: str | None, after: int, limit: int
+) -> ImportRowsPage:
+    limit = max(1, min(limit, rows_page_max))
+    matching = (
+        result
+        for result in files.read_results()
+        if result.number > after and (status is None or result.status == status)
+    )
+    rows = [_visible(job, result) for result in itertools.islice(matching, limit + 1)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ImportRowsPage(rows=rows, next_after=rows[-1].number if more else None)
+
+
+def _explanation(result: RowResult) -> str:
+    if result.field is not None:
+        return f"{result.field}: {result.reason}"
+    if result.status == "exists":
+        return f"already banked as entry {result.index}"
+    return result.reason or ""
+
+
+def report_csv(job: JobRow, files: JobFiles) -> Iterator[bytes]:
+    """The input's rows with status and error columns, as encoded bytes chunks."""
+    outcomes = files.read_results()
+    if job.file_format == "csv":
+        encoding, header, records = _csv_source(files)
+    else:
+        encoding = "utf-8-sig"  # Excel needs the BOM to read UTF-8
+        header = list(_RECORD_FIELDS)
+        reader = read_ndjson if job.file_format == "ndjson" else read_json_array
+        records = reader(file_chunks(files.input))
+    chinese = any(not cell.isascii() for cell in header)
+    extra = ["状态", "错误说明"] if chinese else ["status", "error"]
+    encoder = codecs.getincrementalencoder(encoding)(errors="replace")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*header, *extra])
+    pending = next(outcomes, None)
+    for record in records:
+        while pending is not None and pending.number < record.number:
+            pending = next(outcomes, None)
+        if pending is None:
+            break  # the import stopped before this row (a file error): nothing more to say
+        cells = record.text if record.text is not None else _json_cells(record)
+        visible = _visible(job, pending)
+        writer.writerow([*cells, visible.status, _explanation(pending)])
+        if buffer.tell() > 1 << 16:
+            yield encoder.encode(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    yield encoder.encode(buffer.getvalue(), final=True)
+
+
+def _csv_source(files: JobFiles) -> tuple[str, list[str], Iterator[RawRecord]]:
+    with files.input.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    encoding = detect_encoding(head)
+    first_line = head.decode(encoding, errors="replace").splitlines()[0] if head else ""
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    header = [cell.replace("\ufeff", "") for cell in header]
+    # Only the cells are needed here: any default outcome type satisfies the header check.
+    return encoding, header, read_csv(file_chunks(files.input), default_outcome_type="")
+
+
+def _json_cells(record: RawRecord) -> list[str]:
+    return [
+        "" if record.fields.get(name) is None else str(record.fields[name])
+        for name in _RECORD_FIELDS
+    ]

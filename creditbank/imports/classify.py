@@ -1,0 +1,215 @@
+"""Give every row of an import exactly one classification, and the award it would get (pure).
+
+The order of the checks decides which class a row with several faults gets, and is fixed:
+
+1. ``malformed``: the row cannot be read as an outcome (field and reason).
+2. ``duplicate_in_file``: an earlier row of the same file used its record id.
+3. ``unknown_issuer``: the import's issuer is not registered.
+4. ``exists`` / ``exists_with_different_content``: the issuer banked that record id before, with
+   the same or other content (DESIGN section 3: content is what the issuer sent, not the times
+   and award the bank added).
+5. The engine decides the award with the learner's running totals, which start from what is
+   banked and grow with every row before this one, so caps hold across the file:
+   ``no_standard`` (recorded without award), ``capped`` (a learner cap lowered the award), else
+   ``ready``.
+
+``malformed``, ``duplicate_in_file``, ``unknown_issuer`` and ``exists_with_different_content``
+are errors: under ``on_error=reject`` any of them rejects the batch. ``exists`` is not: sending a
+file again must commit nothing and fail nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, get_args
+
+import msgspec
+
+from creditbank.imports.prepare import Prepared, Unreadable
+from creditbank.imports.seen import SeenRecordIds
+from creditbank.ledger.entries import SealedEntry
+from creditbank.outcomes import PersonalData
+from creditbank.rules.engine import RuleBook, TotalKey, credits_text
+from schemas.entries import BatchCounts
+from schemas.imports import RowStatus
+
+__all__ = [
+    "ERROR_STATUSES",
+    "ROW_STATUSES",
+    "Banked",
+    "ChunkResult",
+    "Classifier",
+    "RowResult",
+    "RowStatus",
+]
+
+ROW_STATUSES: Final[tuple[RowStatus, ...]] = get_args(RowStatus)
+ERROR_STATUSES: Final = frozenset(
+    {"malformed", "duplicate_in_file", "exists_with_different_content", "unknown_issuer"}
+)
+RECORDED_STATUSES: Final = frozenset({"ready", "capped", "no_standard"})
+
+
+@dataclass(frozen=True, slots=True)
+class Banked:
+    """What the read tables hold for a record id the issuer already banked."""
+
+    digest: bytes
+    index: int
+    credits: int | None  # hundredths; None without award
+    standard: str | None
+
+
+class RowResult(msgspec.Struct, array_like=True, kw_only=True):
+    """One row's classification, as stored (compact) and served."""
+
+    number: int
+    status: RowStatus
+    record_id: str | None = None
+    field: str | None = None
+    reason: str | None = None
+    index: int | None = None  # the banked entry (exists) or the row's entry once recorded
+    credits: str | None = None
+    standard: str | None = None  # "<id>@<version>" that decided the award
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """A chunk's rows, and what to append for those to record."""
+
+    results: list[RowResult]
+    entries: list[SealedEntry] = field(default_factory=list)
+    digests: list[bytes] = field(default_factory=list)
+    people: list[PersonalData] = field(default_factory=list)
+    recorded: list[RowResult] = field(default_factory=list)  # results of entries, in order
+    errors: int = 0
+
+
+class Classifier:
+    """Classifies an import's rows in file order, keeping what spans chunks: the record ids seen,
+    the learners' running totals and the counts."""
+
+    def __init__(
+        self,
+        *,
+        issuer_kind: str | None,
+        rulebook: RuleBook,
+        seen: SeenRecordIds | None = None,
+    ) -> None:
+        self.issuer_kind = issuer_kind
+        self.rulebook = rulebook
+        self.totals: dict[TotalKey, int] = {}
+        self.deltas: dict[TotalKey, int] = {}
+        self.counts: dict[str, int] = dict.fromkeys(ROW_STATUSES, 0)
+        self._seen = SeenRecordIds() if seen is None else seen
+        self._learners: set[str] = set()
+
+    def learners_to_load(self, rows: Sequence[Prepared | Unreadable]) -> list[str]:
+        """Learners of these rows whose banked totals are not loaded yet; marks them loaded."""
+        fresh = {
+            row.entry.learner_ref
+            for row in rows
+            if isinstance(row, Prepared) and row.entry.learner_ref not in self._learners
+        }
+        self._learners.update(fresh)
+        return sorted(fresh)
+
+    def load_totals(self, totals: Mapping[TotalKey, int]) -> None:
+        for key, amount in totals.items():
+            self.totals[key] = self.totals.get(key, 0) + amount
+
+    def classify(
+        self, rows: Sequence[Prepared | Unreadable], banked: Mapping[str, Banked]
+    ) -> ChunkResult:
+        chunk = ChunkResult(results=[])
+        for row in rows:
+            result = self._classify(row, banked, chunk)
+            self.counts[result.status] += 1
+            if result.status in ERROR_STATUSES:
+                chunk.errors += 1
+            chunk.results.append(result)
+        return chunk
+
+    def batch_counts(self) -> BatchCounts:
+        counts = self.counts
+        return BatchCounts(
+            rows=sum(counts.values()),
+            recorded=sum(counts[status] for status in RECORDED_STATUSES),
+            **counts,
+        )
+
+    def _classify(
+        self, row: Prepared | Unreadable, banked: Mapping[str, Banked], chunk: ChunkResult
+    ) -> RowResult:
+        if isinstance(row, Unreadable):
+            if row.record_id is not None:
+                self._seen.add(row.record_id)
+            return RowResult(
+                number=row.number,
+                status="malformed",
+                record_id=row.record_id,
+                field=row.field,
+                reason=row.reason,
+            )
+        entry = row.entry
+        record_id = entry.record_id
+        if not self._seen.add(record_id):
+            return RowResult(
+                number=row.number,
+                status="duplicate_in_file",
+                record_id=record_id,
+                field="record_id",
+                reason="an earlier row of this file has this record id",
+            )
+        if self.issuer_kind is None:
+            return RowResult(
+                number=row.number,
+                status="unknown_issuer",
+                record_id=record_id,
+                field="issuer_id",
+                reason=f"issuer {entry.issuer_id} is not registered",
+            )
+        before = banked.get(record_id)
+        if before is not None:
+            same = before.digest == row.digest
+            return RowResult(
+                number=row.number,
+                status="exists" if same else "exists_with_different_content",
+                record_id=record_id,
+                field=None if same else "record_id",
+                reason=None if same else f"banked as entry {before.index} with other content",
+                index=before.index,
+                credits=None if before.credits is None else credits_text(before.credits),
+                standard=before.standard,
+            )
+        return self._evaluate(row, chunk)
+
+    def _evaluate(self, row: Prepared, chunk: ChunkResult) -> RowResult:
+        assert self.issuer_kind is not None
+        decision = self.rulebook.evaluate(row.entry, self.issuer_kind, self.totals)
+        totals, deltas = self.totals, self.deltas
+        for key, amount in decision.deltas:
+            totals[key] = totals.get(key, 0) + amount
+            deltas[key] = deltas.get(key, 0) + amount
+        award = decision.award
+        entry = row.entry if award is None else msgspec.structs.replace(row.entry, award=award)
+        if award is None:
+            status: RowStatus = "no_standard"
+        elif award.credits != award.basis.computed:
+            status = "capped"
+        else:
+            status = "ready"
+        result = RowResult(
+            number=row.number,
+            status=status,
+            record_id=row.entry.record_id,
+            reason=None if award is None or award.basis.unmet is None else award.basis.unmet,
+            credits=None if award is None else award.credits,
+            standard=None if award is None else award.standard,
+        )
+        chunk.entries.append(SealedEntry(entry))
+        chunk.digests.append(row.digest)
+        chunk.people.append(row.personal)
+        chunk.recorded.append(result)
+        return result

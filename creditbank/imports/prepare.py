@@ -1,0 +1,83 @@
+"""From a raw record to the entry it would become, or the reason it cannot (pure).
+
+``prepare`` runs the checks that need nothing but the record and the import's issuer: the
+OutcomeRecord model, the semantic rules of ``normalise_outcome`` and the learner's pseudonym.
+Everything that needs the database (exists, totals, standards) is classification's job.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+import msgspec
+
+from creditbank.errors import MalformedError
+from creditbank.imports.records import RawRecord
+from creditbank.ledger.entries import content_sha256
+from creditbank.outcomes import PersonalData, normalise_outcome
+from creditbank.privacy import Pseudonymizer
+from schemas.api import OutcomeRecord
+from schemas.entries import OutcomeRecorded
+
+__all__ = ["Prepared", "Unreadable", "prepare"]
+
+_FIELD_IN_PATH = re.compile(r"`\$\.([A-Za-z0-9_]+)")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A well-formed row: its entry (no award yet), personal data and content digest."""
+
+    number: int
+    entry: OutcomeRecorded
+    personal: PersonalData
+    digest: bytes  # content_sha256 of the entry: what "the same record" means
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A malformed row: the field at fault and why."""
+
+    number: int
+    record_id: str | None
+    field: str
+    reason: str
+
+
+def prepare(
+    raw: RawRecord,
+    *,
+    issuer_id: str,
+    pseudonymizer: Pseudonymizer,
+    now: datetime.datetime,
+) -> Prepared | Unreadable:
+    record_id = raw.fields.get("record_id")
+    shown_id = record_id.strip() or None if isinstance(record_id, str) else None
+    if raw.error is not None:
+        return Unreadable(raw.number, shown_id, *raw.error)
+    given_issuer = raw.fields.get("issuer_id")
+    if given_issuer is not None and given_issuer != issuer_id:
+        return Unreadable(raw.number, shown_id, "issuer_id", f"this import is for {issuer_id}")
+    try:
+        record = msgspec.convert(raw.fields, OutcomeRecord, strict=False)
+        entry, personal = normalise_outcome(
+            record, issuer_id=issuer_id, pseudonymizer=pseudonymizer, now=now
+        )
+    except msgspec.ValidationError as error:
+        return Unreadable(raw.number, shown_id, *_field_and_reason(str(error)))
+    except MalformedError as error:
+        return Unreadable(raw.number, shown_id, error.field, error.reason)
+    return Prepared(raw.number, entry, personal, content_sha256(entry))
+
+
+def _field_and_reason(message: str) -> tuple[str, str]:
+    """The field a msgspec validation message names, and the message without its path."""
+    for pattern in (_MISSING_FIELD, _UNKNOWN_FIELD, _FIELD_IN_PATH):
+        match = pattern.search(message)
+        if match is not None:
+            return match.group(1), message.split(" - at `", 1)[0]
+    return "row", message

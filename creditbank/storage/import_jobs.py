@@ -1,0 +1,137 @@
+"""Import job rows: created when an import starts, finished (or failed) when it ends.
+
+Job rows are bookkeeping outside the log: they are written in their own short transactions,
+never inside the log's, so a rolled-back batch still leaves its job saying why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import socket
+from dataclasses import dataclass
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank.storage.tables import import_job
+from schemas.entries import BatchCounts
+
+__all__ = ["JobRow", "create_job", "find_job", "finish_job", "mark_interrupted", "this_process"]
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRow:
+    job_id: str
+    issuer_id: str
+    file_format: str
+    mode: str
+    on_error: str
+    file_sha256: str
+    file_bytes: int
+    signature: str | None
+    state: str
+    result: str | None
+    counts: BatchCounts | None
+    first_index: int | None
+    last_index: int | None
+    batch_index: int | None
+    error_code: str | None
+    error_detail: str | None
+    owner: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+async def create_job(connection: AsyncConnection, job: JobRow) -> None:
+    values = dataclasses.asdict(job)
+    values["counts"] = None if job.counts is None else msgspec.json.encode(job.counts).decode()
+    await connection.execute(import_job.insert().values(**values))
+
+
+async def finish_job(
+    connection: AsyncConnection,
+    job_id: str,
+    *,
+    state: str,
+    result: str | None = None,
+    counts: BatchCounts | None = None,
+    first_index: int | None = None,
+    last_index: int | None = None,
+    batch_index: int | None = None,
+    error_code: str | None = None,
+    error_detail: str | None = None,
+) -> None:
+    await connection.execute(
+        import_job.update()
+        .where(import_job.c.job_id == job_id)
+        .values(
+            state=state,
+            result=result,
+            counts=None if counts is None else msgspec.json.encode(counts).decode(),
+            first_index=first_index,
+            last_index=last_index,
+            batch_index=batch_index,
+            error_code=error_code,
+            error_detail=error_detail,
+            finished_at=datetime.datetime.now(datetime.UTC),
+        )
+    )
+
+
+async def find_job(connection: AsyncConnection, job_id: str) -> JobRow | None:
+    row = (
+        await connection.execute(sa.select(import_job).where(import_job.c.job_id == job_id))
+    ).one_or_none()
+    if row is None:
+        return None
+    values = row._asdict()
+    if values["counts"] is not None:
+        values["counts"] = msgspec.json.decode(values["counts"], type=BatchCounts)
+    return JobRow(**values)
+
+
+async def mark_interrupted(connection: AsyncConnection) -> int:
+    """Mark this host's running jobs whose process is gone; how many there were."""
+    host = socket.gethostname()
+    rows = await connection.execute(
+        sa.select(import_job.c.job_id, import_job.c.owner).where(import_job.c.state == "running")
+    )
+    gone = [
+        job_id
+        for job_id, owner in rows
+        if owner.rpartition(":")[0] == host and not _alive(int(owner.rpartition(":")[2]))
+    ]
+    if gone:
+        await connection.execute(
+            import_job.update()
+            .where(import_job.c.job_id.in_(gone))
+            .values(
+                state="interrupted",
+                error_code="interrupted",
+                error_detail=(
+                    "the process running this import stopped before it finished; send the file "
+                    "again: rows that did commit are then reported as exists"
+                ),
+                finished_at=datetime.datetime.now(datetime.UTC),
+            )
+        )
+    return len(gone)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a job of this process that is not running here any more
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
