@@ -15,23 +15,20 @@ one snapshot without the lock and writes nothing to the log.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import datetime
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.errors import SignatureError
 from creditbank.import_files import JobFiles, ResultsWriter, file_chunks
 from creditbank.imports import RawRecord, read_csv, read_json_array, read_ndjson
 from creditbank.imports.classify import Classifier
 from creditbank.imports.prepare import Prepared, Unreadable, prepare
+from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
 from creditbank.privacy import Pseudonymizer
@@ -82,18 +79,6 @@ class ImportOutcome:
     first_index: int | None = None
     last_index: int | None = None
     batch_index: int | None = None
-
-
-def verify_signature(public_key: str | None, signature: str, file_sha256: str) -> None:
-    """The issuer's Ed25519 signature over the 32 raw bytes of the file's SHA-256, or raise."""
-    if public_key is None:
-        raise SignatureError("the import is signed but the issuer has registered no key")
-    try:
-        raw_signature = base64.b64decode(signature, validate=True)
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
-        key.verify(raw_signature, bytes.fromhex(file_sha256))
-    except (binascii.Error, ValueError, InvalidSignature):
-        raise SignatureError("the signature is not the issuer's over this file") from None
 
 
 def _records(options: ImportOptions, chunks: Iterator[bytes]) -> Iterator[RawRecord]:
@@ -162,7 +147,7 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     options = run.options
     issuer = await reads.find_issuer(run.connection, options.issuer_id)
     if options.signature is not None:
-        verify_signature(
+        verify_file_signature(
             None if issuer is None else issuer.public_key, options.signature, file_sha256
         )
     classifier = Classifier(
@@ -174,10 +159,11 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     finally:
         writer.close()
     counts = classifier.batch_counts()
+    # ``recorded`` counts rows that are in the log; a dry run or a rejected batch recorded none.
     if run.stream is None:
-        return ImportOutcome(result="dry_run", counts=counts)
+        return ImportOutcome(result="dry_run", counts=replace(counts, recorded=0))
     if not writing:
-        return ImportOutcome(result="rejected", counts=counts)
+        return ImportOutcome(result="rejected", counts=replace(counts, recorded=0))
     if counts.recorded == 0:
         return ImportOutcome(result="nothing_to_commit", counts=counts)
     stream = run.stream

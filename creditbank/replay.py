@@ -16,6 +16,8 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from creditbank.errors import SignatureError
+from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import open_entry
 from creditbank.rules.engine import (
     RuleBook,
@@ -31,6 +33,7 @@ from creditbank.storage.tables import outcome, standard
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
+    BatchCommitted,
     Entry,
     IssuerRegistered,
     OutcomeRecorded,
@@ -58,14 +61,24 @@ class Replayer:
     differences: list[ReplayDifference] = field(default_factory=list)
     entries: int = 0
     outcomes: int = 0
+    issuer_keys: dict[str, str | None] = field(default_factory=dict)
+    # The issuer and first index of the run of outcome entries that ends at the last entry fed.
+    _outcome_run: tuple[str, int] | None = None
     _rulebook: RuleBook | None = None
 
     def feed(self, index: int, entry: Entry) -> None:
         self.entries += 1
+        run = self._outcome_run
+        self._outcome_run = None
         if isinstance(entry, OutcomeRecorded):
             self._outcome(index, entry)
+            continues = run is not None and run[0] == entry.issuer_id
+            self._outcome_run = run if continues else (entry.issuer_id, index)
+        elif isinstance(entry, BatchCommitted):
+            self._batch(index, entry, run)
         elif isinstance(entry, IssuerRegistered):
             self.kinds[entry.issuer_id] = entry.issuer_kind
+            self.issuer_keys[entry.issuer_id] = entry.public_key
         elif isinstance(entry, StandardPublished):
             self.in_force[(entry.standard.id, entry.standard.version)] = entry.standard
             self.documents[(entry.standard.id, entry.standard.version)] = entry.standard
@@ -104,6 +117,26 @@ class Replayer:
             None if award is None else award.category,
             None if award is None else award.standard,
         )
+
+    def _batch(self, index: int, entry: BatchCommitted, run: tuple[str, int] | None) -> None:
+        """A batch entry closes exactly its outcomes, of its issuer, as many as it counts."""
+        batch = f"batch of {entry.issuer_id}"
+        if not (
+            entry.last_index == index - 1
+            and run is not None
+            and run[0] == entry.issuer_id
+            and run[1] <= entry.first_index <= entry.last_index
+        ):
+            self.differ(index, f"{batch} does not follow its own outcomes")
+        elif entry.counts.recorded != entry.last_index - entry.first_index + 1:
+            self.differ(index, f"{batch} counts {entry.counts.recorded} recorded rows")
+        if entry.signature is not None:
+            try:
+                verify_file_signature(
+                    self.issuer_keys.get(entry.issuer_id), entry.signature, entry.file_sha256
+                )
+            except SignatureError:
+                self.differ(index, f"{batch} carries a signature its issuer's key does not verify")
 
     def differ(self, index: int | None, what: str) -> None:
         self.differences.append(ReplayDifference(index=index, what=what))

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Stream
 
 from api.auth import allow, provide_principal
@@ -21,6 +21,8 @@ from schemas.imports import ImportRowsPage, ImportStatus, RowStatus
 from schemas.types import OutcomeType
 
 __all__ = ["ImportController"]
+
+JobInPath = Annotated[str, PathParameter(min_length=1, max_length=36)]
 
 _FORMAT_BY_MEDIA_TYPE: dict[str, FileFormat] = {
     "text/csv": "csv",
@@ -68,14 +70,16 @@ class ImportController(Controller):
         request: Request[Any, Any, Any],
         bank: NamedDependency[Bank],
         principal: NamedDependency[Principal],
-        file_format: Annotated[FileFormat | None, Parameter(query="format")] = None,
-        dry_run: bool = False,
-        on_error: Literal["reject", "skip"] = "reject",
+        file_format: Annotated[FileFormat | None, QueryParameter(name="format")] = None,
+        dry_run: Annotated[bool, QueryParameter()] = False,
+        on_error: Annotated[Literal["reject", "skip"], QueryParameter()] = "reject",
         signature: Annotated[
-            str | None, Parameter(description="base64 Ed25519 over the file's raw SHA-256")
+            str | None,
+            QueryParameter(max_length=88, description="base64 Ed25519 over the file's raw SHA-256"),
         ] = None,
         outcome_type: Annotated[
-            OutcomeType | None, Parameter(description="for CSV files without a type column")
+            OutcomeType | None,
+            QueryParameter(description="for CSV files without a type column"),
         ] = None,
     ) -> Response[ImportStatus]:
         options = ImportOptions(
@@ -91,7 +95,7 @@ class ImportController(Controller):
 
     @get("/{job_id:str}", guards=[allow("issuer", "admin")], summary="An import's status")
     async def status(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
     ) -> ImportStatus:
         return await bank.imports.status(principal, job_id)
 
@@ -100,10 +104,10 @@ class ImportController(Controller):
         self,
         bank: NamedDependency[Bank],
         principal: NamedDependency[Principal],
-        job_id: str,
-        status: RowStatus | None = None,
-        after: Annotated[int, Parameter(ge=0)] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=rows_page_max)] = 100,
+        job_id: JobInPath,
+        status: Annotated[RowStatus | None, QueryParameter()] = None,
+        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=rows_page_max)] = 100,
     ) -> ImportRowsPage:
         job = await bank.imports.job(principal, job_id)
         return row_page(job, bank.imports.files(job_id), status=status, after=after, limit=limit)
@@ -114,7 +118,7 @@ class ImportController(Controller):
         summary="The input's rows in its own template, with status and error columns",
     )
     async def report(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
     ) -> Stream:
         job = await bank.imports.job(principal, job_id)
         chunks: Iterator[bytes] = report_csv(job, bank.imports.files(job_id))
@@ -131,6 +135,6 @@ class ImportController(Controller):
         summary="The batch entry's c2sp.org/tlog-proof@v1",
     )
     async def receipt(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: str
+        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
     ) -> str:
         return await bank.imports.receipt(principal, job_id)

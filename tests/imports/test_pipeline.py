@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from creditbank.bank import Bank
+from creditbank.import_report import row_page
+from creditbank.ledger.entries import open_entry
 from creditbank.replay import replay_log
 from creditbank.storage import reads
-from tests.factories import issuer_registration
-from tests.imports.files import SAFETY, csv_bytes, row, run_file
+from schemas.entries import BatchCommitted, OutcomeRecorded
+from schemas.imports import ImportRow
+from tests.factories import issuer_registration, resident_id
+from tests.imports.files import SAFETY, csv_bytes, json_bytes, ndjson_bytes, row, run_file
 
 
 @pytest.fixture
@@ -39,3 +44,209 @@ async def test_a_clean_file_commits_once_and_again_reports_exists(
     assert head.tree_size == job.batch_index + 1
     report = await replay_log(ready_bank.engine)
     assert report.differences == []
+
+
+async def _log_size(bank: Bank) -> int:
+    async with bank.engine.connect() as connection:
+        return (await reads.log_head(connection)).tree_size
+
+
+async def _table_rows(bank: Bank, table: str) -> int:
+    async with bank.engine.connect() as connection:
+        return (await connection.exec_driver_sql(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def _rows_by_status(bank: Bank, job_id: str) -> dict[str, list[ImportRow]]:
+    found: dict[str, list[ImportRow]] = {}
+    for result in bank.imports.files(job_id).read_results():
+        found.setdefault(result.status, []).append(ImportRow(**msgspec.structs.asdict(result)))
+    return found
+
+
+async def test_every_classification_in_one_file(ready_bank: Bank, tmp_path: Path) -> None:
+    banked_same, banked_other = row(1), row(2)
+    await run_file(ready_bank, tmp_path, csv_bytes([banked_same, banked_other]))
+    rows = [
+        row(1),  # exists
+        row(2, hours="24"),  # exists_with_different_content
+        row(3),  # ready: 1.00 credit
+        row(4, hours="abc"),  # malformed
+        row(3, hours="32"),  # duplicate_in_file (its first row is above)
+        row(5, course_code="OTHER-1"),  # no_standard
+        *(row(10 + n, learner_id=resident_id(777), hours="48") for n in range(3)),  # 3+2+0
+    ]
+    job = await run_file(ready_bank, tmp_path, csv_bytes(rows), on_error="skip")
+    assert job.result == "committed", job.error_detail
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [r.number for r in found["exists"]] == [1]
+    assert found["exists"][0].index is not None
+    assert [r.number for r in found["exists_with_different_content"]] == [2]
+    assert [(r.number, r.field) for r in found["malformed"]] == [(4, "hours")]
+    assert [(r.number, r.field) for r in found["duplicate_in_file"]] == [(5, "record_id")]
+    assert [(r.number, r.credits) for r in found["no_standard"]] == [(6, None)]
+    assert [(r.number, r.credits) for r in found["ready"]] == [(3, "1.00"), (7, "3.00")]
+    # The per-category-per-year cap is 5: the learner's second course gets 2, the third 0.
+    assert [(r.number, r.credits) for r in found["capped"]] == [(8, "2.00"), (9, "0.00")]
+    assert job.counts is not None
+    assert job.counts.recorded == 5
+    assert job.last_index - job.first_index + 1 == 5  # type: ignore[operator]
+    assert (await replay_log(ready_bank.engine)).differences == []
+
+
+async def test_caps_count_what_is_already_banked(ready_bank: Bank, tmp_path: Path) -> None:
+    learner = resident_id(555)
+    await run_file(ready_bank, tmp_path, csv_bytes([row(1, learner_id=learner, hours="64")]))
+    job = await run_file(ready_bank, tmp_path, csv_bytes([row(2, learner_id=learner, hours="64")]))
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [(r.number, r.credits) for r in found["capped"]] == [(1, "1.00")]
+
+
+async def test_unknown_issuer_rows(bank: Bank, tmp_path: Path) -> None:
+    job = await run_file(bank, tmp_path, csv_bytes([row(1), row(2, hours="x")]), on_error="skip")
+    assert job.result == "nothing_to_commit"
+    assert job.counts is not None
+    assert (job.counts.unknown_issuer, job.counts.malformed) == (1, 1)
+
+
+async def test_reject_mode_writes_nothing_when_any_row_is_wrong(
+    ready_bank: Bank, tmp_path: Path
+) -> None:
+    before = (await _log_size(ready_bank), await _table_rows(ready_bank, "person"))
+    rows = [row(n) for n in range(1, 20_001)]
+    rows.append(row(20_001, completed_on="2026-02-30"))  # after two full chunks were added
+    job = await run_file(ready_bank, tmp_path, csv_bytes(rows))
+    assert job.result == "rejected"
+    assert job.counts is not None
+    assert (job.counts.ready + job.counts.capped, job.counts.malformed) == (20_000, 1)
+    assert job.counts.recorded == 0
+    after = (await _log_size(ready_bank), await _table_rows(ready_bank, "person"))
+    assert after == before
+    assert await _table_rows(ready_bank, "outcome") == 0
+    assert await _table_rows(ready_bank, "learner_total") == 0
+    page = row_page(job, ready_bank.imports.files(job.job_id), status="ready", after=0, limit=5)
+    assert all(r.index is None for r in page.rows), "rolled-back indices are never shown"
+
+
+async def test_dry_run_reports_awards_and_writes_nothing(ready_bank: Bank, tmp_path: Path) -> None:
+    size = await _log_size(ready_bank)
+    job = await run_file(ready_bank, tmp_path, csv_bytes([row(1), row(2, hours="x")]), dry_run=True)
+    assert job.result == "dry_run"
+    assert await _log_size(ready_bank) == size
+    assert await _table_rows(ready_bank, "outcome") == 0
+    assert await _table_rows(ready_bank, "person") == 0
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [(r.credits, r.standard, r.index) for r in found["ready"]] == [
+        ("1.00", "ent-safety@1", None)
+    ]
+
+
+async def test_the_batch_is_one_append_with_one_checkpoint(
+    ready_bank: Bank, tmp_path: Path
+) -> None:
+    checkpoints = await _table_rows(ready_bank, "checkpoint")
+    job = await run_file(ready_bank, tmp_path, csv_bytes([row(n) for n in range(1, 9_001)]))
+    assert await _table_rows(ready_bank, "checkpoint") == checkpoints + 1
+    async with ready_bank.engine.connect() as connection:
+        batch = open_entry(await reads.entry(connection, job.batch_index))  # type: ignore[arg-type]
+    assert isinstance(batch, BatchCommitted)
+    assert (batch.first_index, batch.last_index) == (job.first_index, job.last_index)
+    assert batch.counts.recorded == 9_000
+    assert batch.file_sha256 == job.file_sha256
+    assert batch.signature is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "chinese"),
+    [
+        ("utf-8", ",", True),
+        ("utf-8-sig", ",", True),
+        ("gb18030", ",", True),
+        ("gb18030", "\t", True),
+        ("utf-8", ",", False),
+    ],
+)
+async def test_csv_encodings_and_delimiters(
+    ready_bank: Bank, tmp_path: Path, encoding: str, delimiter: str, chinese: bool
+) -> None:
+    rows = [row(1), row(2, course_title='安全 "二期", 含换行前的逗号')]
+    data = csv_bytes(rows, encoding=encoding, delimiter=delimiter, chinese=chinese)
+    job = await run_file(ready_bank, tmp_path, data)
+    assert job.result == "committed", job.error_detail
+    async with ready_bank.engine.connect() as connection:
+        entry = open_entry(await reads.entry(connection, job.last_index))  # type: ignore[arg-type]
+    assert isinstance(entry, OutcomeRecorded)
+    assert entry.course_title == '安全 "二期", 含换行前的逗号'
+
+
+async def test_a_quoted_newline_stays_in_its_row(ready_bank: Bank, tmp_path: Path) -> None:
+    rows = [row(1, learner_name="王\n五"), row(2)]
+    job = await run_file(ready_bank, tmp_path, csv_bytes(rows), on_error="skip")
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [(r.number, r.field) for r in found["malformed"]] == [(1, "learner_name")]
+    assert [r.number for r in found["ready"]] == [2]
+
+
+async def test_the_same_records_in_any_format_are_the_same_records(
+    ready_bank: Bank, tmp_path: Path
+) -> None:
+    rows = [row(n) for n in range(1, 6)]
+    first = await run_file(ready_bank, tmp_path, csv_bytes(rows))
+    assert first.result == "committed"
+    as_json: list[dict[str, object]] = [
+        {**fields, "hours": int(fields["hours"]), "score": float(fields["score"])}
+        for fields in rows
+    ]
+    for data, file_format in ((ndjson_bytes(as_json), "ndjson"), (json_bytes(as_json), "json")):
+        again = await run_file(ready_bank, tmp_path, data, file_format)  # type: ignore[arg-type]
+        assert again.result == "nothing_to_commit", again.error_detail
+        assert again.counts is not None
+        assert again.counts.exists == 5
+
+
+async def test_json_rows_name_the_field_at_fault(ready_bank: Bank, tmp_path: Path) -> None:
+    lines = [
+        {**row(1), "hours": "16.25"},
+        {**row(2), "unexpected": 1},
+        {**row(3), "issuer_id": "someone-else"},
+        {key: value for key, value in row(4).items() if key != "course_code"},
+    ]
+    data = ndjson_bytes(lines) + b"{not json\n"
+    job = await run_file(ready_bank, tmp_path, data, "ndjson", on_error="skip")
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [(r.number, r.field) for r in found["malformed"]] == [
+        (1, "hours"),
+        (2, "unexpected"),
+        (3, "issuer_id"),
+        (4, "course_code"),
+        (5, "line"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "file_format", "code"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "csv", "not_text"),
+        (b"\xff\xfe\xff\xfe\xff\xfe", "csv", "wrong_encoding"),
+        ("记录编号,身份证号,姓名\r\nT-1,x,y\r\n".encode(), "csv", "missing_column"),
+        (b'[{"record_id": "T-1"}, {"record_id": ', "json", "malformed_json"),
+        (b"", "csv", "empty"),
+        (b"record_id," + b"x" * (5 * 1024 * 1024), "csv", "line_too_long"),
+        (b'{"record_id": "' + b"x" * (5 * 1024 * 1024), "ndjson", "line_too_long"),
+    ],
+)
+async def test_a_file_that_is_not_what_it_claims_is_rejected_whole(
+    ready_bank: Bank, tmp_path: Path, data: bytes, file_format: str, code: str
+) -> None:
+    size = await _log_size(ready_bank)
+    job = await run_file(ready_bank, tmp_path, data, file_format)  # type: ignore[arg-type]
+    assert (job.state, job.error_code) == ("failed", code), job.error_detail
+    assert await _log_size(ready_bank) == size
+
+
+async def test_a_truncated_csv_commits_only_whole_rows(ready_bank: Bank, tmp_path: Path) -> None:
+    """A CSV cut mid-row ends in a short row: that row is malformed, the rest are judged."""
+    data = csv_bytes([row(1), row(2)])
+    job = await run_file(ready_bank, tmp_path, data[:-40], on_error="reject")
+    assert job.result == "rejected"
+    found = _rows_by_status(ready_bank, job.job_id)
+    assert [(r.number, r.field) for r in found["malformed"]] == [(2, "row")]
