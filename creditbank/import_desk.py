@@ -256,9 +256,14 @@ def job_status(job: JobRow, live: tuple[Progress, float] | None) -> ImportStatus
         batch_index=job.batch_index,
         receipt=None if job.batch_index is None else f"/v1/imports/{job.job_id}/receipt",
         error=error,
-        created_at=job.created_at,
-        finished_at=job.finished_at,
+        created_at=_utc(job.created_at),
+        finished_at=None if job.finished_at is None else _utc(job.finished_at),
     )
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """SQLite hands times back without their zone; every time stored here is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
 
 
 def _progress_view(progress: Progress, started: float) -> ImportProgress:
