@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from creditbank.bank import Bank
-from creditbank.import_report import row_page
+from creditbank.import_report import report_csv, row_page
 from creditbank.ledger.entries import open_entry
 from creditbank.replay import replay_log
 from creditbank.storage import reads
@@ -250,3 +250,15 @@ async def test_a_truncated_csv_commits_only_whole_rows(ready_bank: Bank, tmp_pat
     assert job.result == "rejected"
     found = _rows_by_status(ready_bank, job.job_id)
     assert [(r.number, r.field) for r in found["malformed"]] == [(2, "row")]
+
+
+async def test_a_json_report_lists_the_record_fields(ready_bank: Bank, tmp_path: Path) -> None:
+    lines: list[dict[str, object]] = [dict(row(1)), {**row(2), "hours": "x"}]
+    job = await run_file(ready_bank, tmp_path, ndjson_bytes(lines), "ndjson", on_error="skip")
+    text = b"".join(report_csv(job, ready_bank.imports.files(job.job_id))).decode("utf-8-sig")
+    header, first, second = text.splitlines()
+    assert header.startswith("record_id,")
+    assert header.endswith(",status,error")
+    assert first.startswith("T-0000001,")
+    assert first.endswith(",ready,")
+    assert second.endswith(",malformed,hours: Invalid decimal string")
