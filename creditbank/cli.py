@@ -6,6 +6,7 @@
     creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
     creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T]
     creditbank verify --database URL [--vkey KEY]...
+    creditbank import FILE --issuer ID [...] | --url URL --token T [...]   (see cli_import)
 
 Configuration comes from the environment (see README.md). Errors print one line and exit 2;
 a verification failure exits 1.
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creditbank import cli_rules
+from creditbank import cli_import, cli_rules
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
     verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
     cli_rules.add_commands(commands)
+    cli_import.add_command(commands)
     return parser
 
 
@@ -101,6 +103,8 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_create_token(settings, arguments))
     if command in ("standards", "programmes", "audit"):
         return cli_rules.run(settings, arguments)
+    if command == "import":
+        return cli_import.run(settings, arguments)
     return _verify(settings, arguments)
 
 

@@ -1,0 +1,358 @@
+"""``creditbank import FILE``: a bulk import from the command line, with a progress bar.
+
+    creditbank import FILE --issuer ID [--format csv|ndjson|json] [--dry-run]
+        [--on-error reject|skip] [--outcome-type TYPE] [--signature B64] [--report OUT.csv]
+    creditbank import FILE --url URL --token T [...]
+
+Without --url the import runs in this process against the configured database; with --url the
+file is streamed to a creditbank service and the job is polled until it ends (the token decides
+the issuer). A summary goes to stdout, a progress bar to stderr when it is a terminal. Exit 0:
+committed, nothing to commit or a clean dry run; 1: error rows (rejected, or a dry run or skip
+with errors); 2: the file failed as a whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO, get_args
+
+import httpx
+import msgspec
+
+from creditbank.errors import CreditbankError
+from creditbank.importer import FileFormat, ImportOptions, Progress
+from creditbank.imports.classify import ERROR_STATUSES, ROW_STATUSES
+from creditbank.settings import Settings
+from schemas.entries import BatchCounts
+from schemas.imports import ImportRow, ImportRowsPage, ImportStatus
+from schemas.types import OutcomeType
+
+__all__ = ["ImportCommandError", "ProgressBar", "add_command", "import_via_url", "run"]
+
+FORMAT_BY_SUFFIX: dict[str, FileFormat] = {
+    **dict.fromkeys((".csv", ".tsv", ".txt"), "csv"),
+    **dict.fromkeys((".ndjson", ".jsonl"), "ndjson"),
+    ".json": "json",
+}
+MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "json": "application/json"}
+error_rows_shown = 20
+poll_seconds = 0.5
+upload_chunk_bytes = 1 << 20
+http_timeout = httpx.Timeout(60.0, connect=10.0)
+
+
+class ImportCommandError(CreditbankError):
+    """A problem the command reports as ``code: message`` with exit status 2."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_command(commands: Any) -> None:
+    command = commands.add_parser("import", help="import a file of outcomes as one batch")
+    command.add_argument("file", type=Path, help="a .csv/.tsv/.txt, .ndjson/.jsonl or .json file")
+    command.add_argument("--issuer", dest="issuer_id", help="the issuer (without --url)")
+    command.add_argument("--format", dest="file_format", choices=sorted(MEDIA_TYPES))
+    command.add_argument("--dry-run", action="store_true", help="classify only, write nothing")
+    command.add_argument("--on-error", choices=("reject", "skip"), default="reject")
+    command.add_argument("--outcome-type", choices=get_args(OutcomeType), help="CSV default type")
+    command.add_argument("--signature", help="base64 Ed25519 over the file's raw SHA-256")
+    command.add_argument("--report", type=Path, help="write the per-row report CSV here")
+    command.add_argument("--url", help="import through this creditbank service")
+    command.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="issuer token")
+
+
+def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    path: Path = arguments.file
+    if not path.is_file():
+        raise ImportCommandError("not_found", f"no file at {path}")
+    file_format = arguments.file_format or FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if file_format is None:
+        raise ImportCommandError("unknown_format", f"say --format for {path.name}")
+    if arguments.url is None and not arguments.issuer_id:
+        raise ImportCommandError("usage", "--issuer is required without --url")
+    if arguments.url is not None and not arguments.token:
+        raise ImportCommandError("usage", "--url needs --token (or CREDITBANK_TOKEN)")
+    options = ImportOptions(
+        issuer_id=arguments.issuer_id or "",
+        file_format=file_format,
+        dry_run=arguments.dry_run,
+        on_error=arguments.on_error,
+        signature=arguments.signature,
+        default_outcome_type=arguments.outcome_type,
+    )
+    bar = ProgressBar()
+    if arguments.url is None:
+        status, rows = asyncio.run(_import_locally(settings, path, options, arguments.report, bar))
+    else:
+        status, rows = import_via_url(
+            path,
+            options,
+            url=arguments.url,
+            token=arguments.token,
+            report=arguments.report,
+            bar=bar,
+        )
+        if arguments.issuer_id and status.issuer_id != arguments.issuer_id:
+            print(f"note: the token imports for issuer {status.issuer_id}", file=sys.stderr)
+    return summarise(status, rows, sys.stdout)
+
+
+# The progress bar ------------------------------------------------------------------------------
+
+
+def progress_line(
+    rows: int, bytes_read: int, bytes_total: int, rate: float, eta: float | None, label: str = ""
+) -> str:
+    share = min(bytes_read / bytes_total, 1.0) if bytes_total else 0.0
+    filled = int(share * 24)
+    left = "--:--" if eta is None else f"{int(eta) // 60:02d}:{int(eta) % 60:02d}"
+    return (
+        f"{label}[{'#' * filled}{'.' * (24 - filled)}] {share:6.1%}  {rows:,} rows  "
+        f"{rate:,.0f} rows/s  ETA {left}"
+    )
+
+
+class ProgressBar:
+    """One line on stderr, redrawn with ``\\r`` at most five times a second; silent unless the
+    stream is a terminal."""
+
+    interval_seconds = 0.2
+
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._drawn = -float("inf")
+        self._width = 0
+
+    def draw(
+        self,
+        rows: int,
+        bytes_read: int,
+        bytes_total: int,
+        rate: float,
+        eta: float | None,
+        label: str = "",
+    ) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._drawn < self.interval_seconds:
+            return
+        self._drawn = now
+        line = progress_line(rows, bytes_read, bytes_total, rate, eta, label)
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+        self._width = len(line)
+
+    def close(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+async def _watch(progress: Progress, bar: ProgressBar) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(bar.interval_seconds)
+        elapsed = time.monotonic() - started
+        done, total = progress.bytes_read[0], progress.bytes_total
+        eta = (total - done) * elapsed / done if done and total else None
+        bar.draw(progress.rows, done, total, progress.rows / elapsed, eta)
+
+
+# What the command prints -----------------------------------------------------------------------
+
+
+def _error_rows(
+    counts: BatchCounts | None, fetch: Callable[[str], Iterable[ImportRow]]
+) -> list[ImportRow]:
+    """The first error rows in file order: a page of each error status there is, merged."""
+    if counts is None:
+        return []
+    statuses = [s for s in ROW_STATUSES if s in ERROR_STATUSES and getattr(counts, s) > 0]
+    rows = [row for status in statuses for row in fetch(status)]
+    return sorted(rows, key=lambda row: row.number)[:error_rows_shown]
+
+
+def summarise(status: ImportStatus, error_rows: list[ImportRow], out: TextIO) -> int:
+    """Print the summary table and the first error rows; the exit status."""
+    print(
+        f"import {status.id} ({status.mode}, on error {status.on_error}): {status.state}", file=out
+    )
+    if status.error is not None:
+        print(f"creditbank: {status.error.code}: {status.error.detail}", file=sys.stderr)
+        return 2
+    counts = status.counts
+    if counts is not None:
+        print(f"  {'rows':<32} {counts.rows:>9,}", file=out)
+        for name in (*ROW_STATUSES, "recorded"):
+            print(f"    {name:<30} {getattr(counts, name):>9,}", file=out)
+    print(f"result: {status.result}", file=out)
+    if status.result == "committed":
+        print(f"  entries {status.first_index}..{status.last_index}", file=out)
+        print(f"  batch entry {status.batch_index}, receipt {status.receipt}", file=out)
+    if error_rows:
+        print(f"first {len(error_rows)} error rows:", file=out)
+        print("  row\tstatus\tfield\treason", file=out)
+        for row in error_rows:
+            print(f"  {row.number}\t{row.status}\t{row.field or '-'}\t{row.reason or ''}", file=out)
+    errors = sum(getattr(counts, name, 0) for name in ERROR_STATUSES)
+    return 1 if status.result == "rejected" or errors else 0
+
+
+def _write_report(target: Path, chunks: Iterable[bytes]) -> None:
+    with target.open("wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+# Local mode ------------------------------------------------------------------------------------
+
+
+async def _import_locally(
+    settings: Settings, path: Path, options: ImportOptions, report: Path | None, bar: ProgressBar
+) -> tuple[ImportStatus, list[ImportRow]]:
+    from creditbank.deployment import open_bank
+    from creditbank.import_desk import job_status
+    from creditbank.import_report import report_csv, row_page
+
+    bank = await open_bank(settings)
+    try:
+        await bank.start()
+        progress = Progress()
+        watcher = asyncio.create_task(_watch(progress, bar))
+        try:
+            job = await bank.imports.run_local(options, path, progress)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            bar.close()
+        files = bank.imports.files(job.job_id)
+        if report is not None and job.state == "finished":
+            _write_report(report, report_csv(job, files))
+
+        def fetch(status: str) -> list[ImportRow]:
+            return row_page(job, files, status=status, after=0, limit=error_rows_shown).rows
+
+        return job_status(job, None), _error_rows(job.counts, fetch)
+    finally:
+        await bank.engine.dispose()
+
+
+# URL mode --------------------------------------------------------------------------------------
+
+
+def import_via_url(
+    path: Path,
+    options: ImportOptions,
+    *,
+    url: str,
+    token: str,
+    report: Path | None = None,
+    bar: ProgressBar | None = None,
+    client: httpx.Client | None = None,
+) -> tuple[ImportStatus, list[ImportRow]]:
+    """Upload path to the service at url, follow the job to its end; ``client`` for tests."""
+    bar = bar or ProgressBar()
+    headers = {"Authorization": f"Bearer {token}"}
+    http = client or httpx.Client(base_url=url.rstrip("/"), timeout=http_timeout)
+    try:
+        status = _follow(http, headers, _upload(http, headers, path, options, bar), bar)
+        base = f"/v1/imports/{status.id}"
+        if report is not None and status.state == "finished":
+            with http.stream("GET", f"{base}/report.csv", headers=headers) as response:
+                _check(response)
+                _write_report(report, response.iter_bytes())
+
+        def fetch(row_status: str) -> list[ImportRow]:
+            query: dict[str, str | int] = {"status": row_status, "limit": error_rows_shown}
+            answer = _check(http.get(f"{base}/rows", params=query, headers=headers))
+            return msgspec.json.decode(answer.content, type=ImportRowsPage).rows
+
+        return status, _error_rows(status.counts, fetch)
+    except httpx.HTTPError as error:
+        raise ImportCommandError("unreachable", f"{url}: {error}") from error
+    finally:
+        bar.close()
+        if client is None:
+            http.close()
+
+
+def _upload(
+    http: httpx.Client,
+    headers: dict[str, str],
+    path: Path,
+    options: ImportOptions,
+    bar: ProgressBar,
+) -> ImportStatus:
+    size = path.stat().st_size
+    query: dict[str, str] = {
+        "format": options.file_format,
+        "dry_run": "true" if options.dry_run else "false",
+        "on_error": options.on_error,
+    }
+    if options.signature is not None:
+        query["signature"] = options.signature
+    if options.default_outcome_type is not None:
+        query["outcome_type"] = options.default_outcome_type
+    upload_headers = {
+        **headers,
+        "Content-Type": MEDIA_TYPES[options.file_format],
+        "Content-Length": str(size),  # a known length, so no chunked encoding
+    }
+    content = _chunks(path, size, bar)
+    response = http.post("/v1/imports", params=query, content=content, headers=upload_headers)
+    return msgspec.json.decode(_check(response).content, type=ImportStatus)
+
+
+def _chunks(path: Path, size: int, bar: ProgressBar) -> Iterator[bytes]:
+    """The file in chunks, never whole in memory; the bar shows the upload."""
+    sent = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(upload_chunk_bytes):
+            sent += len(chunk)
+            bar.draw(0, sent, size, 0.0, None, label="upload ")
+            yield chunk
+
+
+def _follow(
+    http: httpx.Client, headers: dict[str, str], status: ImportStatus, bar: ProgressBar
+) -> ImportStatus:
+    while status.state == "running":
+        if status.progress is not None:
+            shown = status.progress
+            bar.draw(
+                shown.rows,
+                shown.bytes_read,
+                shown.bytes_total,
+                shown.rows_per_second,
+                shown.eta_seconds,
+                label="import ",
+            )
+        time.sleep(poll_seconds)
+        response = _check(http.get(f"/v1/imports/{status.id}", headers=headers))
+        status = msgspec.json.decode(response.content, type=ImportStatus)
+    return status
+
+
+def _check(response: httpx.Response) -> httpx.Response:
+    """The response if it succeeded; else the service's problem as an ImportCommandError."""
+    if response.is_success:
+        return response
+    response.read()
+    try:
+        problem = msgspec.json.decode(response.content, type=dict[str, Any])
+    except msgspec.DecodeError:
+        problem = {}
+    code = str(problem.get("code") or f"http_{response.status_code}")
+    detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
+    raise ImportCommandError(code, detail)
