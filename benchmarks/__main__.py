@@ -1,5 +1,7 @@
 """``python -m benchmarks`` (``make bench``): run every benchmark on every available database.
 
+``python -m benchmarks imports`` (or ``ledger``, ``rules``) runs one suite; ``--sizes`` sets the
+import file sizes and ``imports --profile`` profiles one import instead of measuring.
 Figures are printed and written to ``benchmarks/results/<timestamp>.json``. The machine's speed
 drifts between runs, so compare ratios measured within one run, never figures across runs.
 """
@@ -13,16 +15,34 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import ledger, rules
+from benchmarks import imports, ledger, rules
 from benchmarks.databases import postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SUITES = ("all", "ledger", "rules", "imports")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("suite", nargs="?", choices=SUITES, default="all")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(size) for size in imports.DEFAULT_SIZES),
+        help="import file rows, comma-separated",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="imports: cProfile one 100k SQLite import"
+    )
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    arguments = parser.parse_args()
+    arguments = _arguments()
+    if arguments.profile:
+        imports.profile()
+        return
+    suite = arguments.suite
     backends = [name for name in arguments.backends.split(",") if name]
     if "postgresql" in backends and not postgres_available():
         print("PostgreSQL is not reachable; benchmarking SQLite only")
@@ -30,15 +50,19 @@ def main() -> None:
     report: dict[str, object] = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "ledger": {},
     }
-    for backend in backends:
-        with scratch_database(backend) as url:
-            figures = ledger.run(url)
-        report["ledger"][backend] = figures  # type: ignore[index]
-        print(f"[ledger/{backend}] {json.dumps(figures, ensure_ascii=False)}", flush=True)
-    report["rules"] = rules.run()  # pure: no database
-    print(f"[rules] {json.dumps(report['rules'], ensure_ascii=False)}", flush=True)
+    if suite in ("all", "ledger"):
+        report["ledger"] = {}
+        for backend in backends:
+            with scratch_database(backend) as url:
+                figures = ledger.run(url)
+            report["ledger"][backend] = figures  # type: ignore[index]
+            print(f"[ledger/{backend}] {json.dumps(figures, ensure_ascii=False)}", flush=True)
+    if suite in ("all", "rules"):
+        report["rules"] = rules.run()  # pure: no database
+        print(f"[rules] {json.dumps(report['rules'], ensure_ascii=False)}", flush=True)
+    if suite in ("all", "imports"):
+        report["imports"] = imports.run(backends, imports.parse_sizes(arguments.sizes))
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
