@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime
 import decimal
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -47,10 +48,13 @@ class PersonalData:
     name: str | None
 
 
+# An import formats the same moment for each of its rows: remember the last few.
+@functools.lru_cache(maxsize=8)
 def format_timestamp(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=8)
 def latest_completion_date(now: datetime.datetime) -> datetime.date:
     return (now.astimezone(datetime.UTC) + _LATEST_TIMEZONE_OFFSET).date()
 

@@ -9,6 +9,7 @@ Pure: the secret is passed in; ``creditbank.keys`` loads it.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 
@@ -66,6 +67,12 @@ def normalise_resident_id(raw: str) -> str:
     return value
 
 
+# An import repeats each learner's identifier on every row of theirs: the check-digit arithmetic
+# and the HMAC are done once per identifier and remembered, up to this many.
+identifier_memo_entries = 65_536
+
+
+@functools.lru_cache(maxsize=identifier_memo_entries)
 def normalise_identifier(id_type: str, raw: str, *, issuer_id: str) -> str:
     """The text that is pseudonymised: type-qualified, so equal numbers of two types never collide.
 
@@ -92,14 +99,22 @@ def normalise_identifier(id_type: str, raw: str, *, issuer_id: str) -> str:
 class Pseudonymizer:
     """Computes learner_refs under one deployment secret."""
 
-    __slots__ = ("_keyed",)
+    __slots__ = ("_keyed", "_memo")
 
     def __init__(self, secret: bytes) -> None:
         assert len(secret) == pseudonym_secret_bytes, "the pseudonym secret is 32 bytes"
         # Keying once and copying per call saves the key schedule on the import hot path.
         self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
+        self._memo: dict[str, str] = {}
 
     def learner_ref(self, normalised_identifier: str) -> str:
+        known = self._memo.get(normalised_identifier)
+        if known is not None:
+            return known
         mac = self._keyed.copy()
         mac.update(normalised_identifier.encode())
-        return mac.hexdigest()
+        ref = mac.hexdigest()
+        if len(self._memo) >= identifier_memo_entries:
+            self._memo.clear()  # a bounded memo: refilled by the learners of the next rows
+        self._memo[normalised_identifier] = ref
+        return ref
