@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,7 +36,7 @@ from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook
 from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
-from creditbank.storage.import_rows import banked_records, upsert_people
+from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
 from creditbank.storage.projections import load_totals
 from schemas.entries import BatchCommitted, BatchCounts
 
@@ -48,6 +49,8 @@ ImportResult = Literal["committed", "rejected", "nothing_to_commit", "dry_run"]
 # Rows per chunk: one COPY per table per chunk. Larger chunks cost memory, smaller ones round
 # trips; 8,192 rows is a few MB of Python objects.
 import_chunk_rows = 8_192
+# Allocations between collections of the youngest generation while an import runs (default 700).
+gc_young_allocations = 100_000
 # Rows prepared between yields to the event loop, so the connection never waits long for us.
 prepare_slice_rows = 256
 
@@ -155,7 +158,8 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     )
     writer = run.files.open_results()
     try:
-        writing = await _classify_rows(run, classifier, writer, issuer is not None)
+        with _fewer_collections():
+            writing = await _classify_rows(run, classifier, writer, issuer is not None)
     finally:
         writer.close()
     counts = classifier.batch_counts()
@@ -190,6 +194,23 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     )
 
 
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Let the cyclic garbage collector run rarely while rows stream through.
+
+    Each chunk's thousands of row objects live just long enough to be promoted to the older
+    generations, so with the default thresholds the collector kept re-scanning them and the
+    import's growing totals: 30-40% of the Python time in a profile. Rows make no cycles; the
+    collector still runs, every 100,000 allocations instead of 700.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(gc_young_allocations, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 async def _classify_rows(
     run: FileRun, classifier: Classifier, writer: ResultsWriter, issuer_known: bool
 ) -> bool:
@@ -202,12 +223,13 @@ async def _classify_rows(
             raw, issuer_id=options.issuer_id, pseudonymizer=run.pseudonymizer, now=run.now
         )
 
+    # An issuer's first import has nothing banked to compare with: skip a query per chunk. (Rows
+    # this import adds are found by the in-file duplicate check before any look-up.)
+    look_up = issuer_known and await has_banked(connection, options.issuer_id)
     records = _records(options, file_chunks(run.files.input, progress.bytes_read))
     async for rows in _prepared_chunks(records, prepare_row):
         record_ids = [row.entry.record_id for row in rows if isinstance(row, Prepared)]
-        banked = (
-            await banked_records(connection, options.issuer_id, record_ids) if issuer_known else {}
-        )
+        banked = await banked_records(connection, options.issuer_id, record_ids) if look_up else {}
         if refs := classifier.learners_to_load(rows):
             classifier.load_totals(await load_totals(connection, refs))
         chunk = classifier.classify(rows, banked)

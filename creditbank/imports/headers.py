@@ -172,6 +172,8 @@ def cell_values(field: str, text: str) -> str | None:
 
 def _iso_date(value: str) -> str:
     """value as YYYY-MM-DD when it is a real date in a known form, else value unchanged."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value  # already the ISO form (or close): the model checks the date itself
     bare = _MIDNIGHT.sub("", value)
     for form in _DATE_FORMS:
         match = form.fullmatch(bare)

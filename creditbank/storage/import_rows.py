@@ -12,13 +12,21 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.imports.classify import Banked
 from creditbank.outcomes import PersonalData
 from creditbank.storage.engine import is_sqlite
+from creditbank.storage.tables import outcome
 
-__all__ = ["banked_records", "driver_connection", "statement_rows_max", "upsert_people"]
+__all__ = [
+    "banked_records",
+    "driver_connection",
+    "has_banked",
+    "statement_rows_max",
+    "upsert_people",
+]
 
 # Rows per statement when a statement's parameters grow with the rows.
 statement_rows_max = 10_000
@@ -29,6 +37,12 @@ async def driver_connection(connection: AsyncConnection) -> Any:
     driver = raw.driver_connection
     assert driver is not None
     return driver
+
+
+async def has_banked(connection: AsyncConnection, issuer_id: str) -> bool:
+    """Whether the issuer has any outcome in the read tables."""
+    query = sa.select(sa.literal(1)).where(outcome.c.issuer_id == issuer_id).limit(1)
+    return (await connection.execute(query)).first() is not None
 
 
 async def banked_records(
