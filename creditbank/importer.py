@@ -49,6 +49,9 @@ ImportResult = Literal["committed", "rejected", "nothing_to_commit", "dry_run"]
 # Rows per chunk: one COPY per table per chunk. Larger chunks cost memory, smaller ones round
 # trips; 8,192 rows is a few MB of Python objects.
 import_chunk_rows = 8_192
+# Learners whose running totals a committing import keeps in memory before it stores their
+# deltas in its transaction and forgets them; a dry run cannot write and keeps them all.
+learners_in_memory_max = 20_000
 # Allocations between collections of the youngest generation while an import runs (default 700).
 gc_young_allocations = 100_000
 # Rows prepared between yields to the event loop, so the connection never waits long for us.
@@ -240,6 +243,9 @@ async def _classify_rows(
             for offset, result in enumerate(chunk.recorded):
                 result.index = first + offset
             await upsert_people(connection, chunk.people)
+        if run.stream is not None and classifier.learners_in_memory > learners_in_memory_max:
+            # Into the transaction, where the next look-up of these learners reads them back.
+            await run.stream.add_totals(classifier.take_deltas().items())
         writer.write(chunk.results)
         progress.rows += len(rows)
         progress.errors += chunk.errors

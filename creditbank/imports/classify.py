@@ -119,6 +119,20 @@ class Classifier:
         for key, amount in totals.items():
             self.totals[key] = self.totals.get(key, 0) + amount
 
+    @property
+    def learners_in_memory(self) -> int:
+        return len(self._learners)
+
+    def take_deltas(self) -> dict[TotalKey, int]:
+        """Hand over the deltas so far and forget every learner's totals.
+
+        The caller stores the deltas where ``learners_to_load`` will find them again (the append's
+        transaction), so memory holds only the learners since the last hand-over.
+        """
+        deltas = self.deltas
+        self.totals, self.deltas, self._learners = {}, {}, set()
+        return deltas
+
     def classify(
         self, rows: Sequence[Prepared | Unreadable], banked: Mapping[str, Banked]
     ) -> ChunkResult:

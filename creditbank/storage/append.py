@@ -156,6 +156,11 @@ class AppendStream:
         self.size, self._root, self._edge = integration.size, integration.root, integration.edge
         return first
 
+    async def add_totals(self, total_deltas: Iterable[tuple[TotalKey, int]]) -> None:
+        """Apply totals' deltas before sealing (a long import, to bound its memory)."""
+        assert not self._sealed
+        await add_totals(self._transaction.connection, total_deltas)
+
     async def seal(self, total_deltas: Iterable[tuple[TotalKey, int]] = ()) -> Appended:
         """Apply the totals, sign the checkpoint of everything added and update the log state."""
         assert not self._sealed

@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from creditbank import importer
 from creditbank.bank import Bank
 from creditbank.import_report import report_csv, row_page
 from creditbank.ledger.entries import open_entry
@@ -262,3 +263,21 @@ async def test_a_json_report_lists_the_record_fields(ready_bank: Bank, tmp_path:
     assert first.startswith("T-0000001,")
     assert first.endswith(",ready,")
     assert second.endswith(",malformed,hours: Invalid decimal string")
+
+
+async def test_caps_hold_when_totals_leave_memory_mid_import(
+    ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for 2 learners, totals are stored in the transaction after every chunk and read
+    back: a learner's cap still holds across chunks, and the totals match the log."""
+    monkeypatch.setattr(importer, "learners_in_memory_max", 2)
+    monkeypatch.setattr(importer, "import_chunk_rows", 256)
+    rows = [row(n, learner_id=resident_id(n % 7), hours="32") for n in range(1, 2_001)]
+    job = await run_file(ready_bank, tmp_path, csv_bytes(rows))
+    assert job.result == "committed", job.error_detail
+    assert job.counts is not None
+    # 7 learners, 2 credits a row, a 5-credit yearly cap: 2 + 2 + 1 each, then 0.
+    found = _rows_by_status(ready_bank, job.job_id)
+    awarded = sum(int(r.credits.replace(".", "")) for r in found["ready"] + found["capped"])
+    assert awarded == 7 * 500
+    assert (await replay_log(ready_bank.engine)).differences == []
