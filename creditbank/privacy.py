@@ -69,7 +69,7 @@ def normalise_resident_id(raw: str) -> str:
 
 # An import repeats each learner's identifier on every row of theirs: the check-digit arithmetic
 # and the HMAC are done once per identifier and remembered, up to this many.
-identifier_memo_entries = 65_536
+identifier_memo_entries = 16_384
 
 
 @functools.lru_cache(maxsize=identifier_memo_entries)
