@@ -8,6 +8,7 @@ row's status and, for errors, the field and reason. JSON inputs get a CSV of the
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
@@ -15,8 +16,16 @@ from collections.abc import Iterator
 
 import msgspec
 
+from creditbank.errors import FileFormatError
 from creditbank.import_files import JobFiles, file_chunks
-from creditbank.imports import RawRecord, detect_encoding, read_csv, read_json_array, read_ndjson
+from creditbank.imports import (
+    RawRecord,
+    detect_encoding,
+    encoding_head_bytes_min,
+    read_csv,
+    read_json_array,
+    read_ndjson,
+)
 from creditbank.imports.classify import RECORDED_STATUSES, RowResult
 from creditbank.storage.import_jobs import JobRow
 from schemas.imports import ImportRow, ImportRowsPage
@@ -24,6 +33,7 @@ from schemas.imports import ImportRow, ImportRowsPage
 __all__ = ["report_csv", "row_page"]
 
 rows_page_max = 1_000
+_REPORT_FLUSH_CHARS = 1 << 16
 _RECORD_FIELDS = (
     "record_id",
     "learner_id_type",
@@ -74,10 +84,23 @@ def _explanation(result: RowResult) -> str:
 
 
 def report_csv(job: JobRow, files: JobFiles) -> Iterator[bytes]:
-    """The input's rows with status and error columns, as encoded bytes chunks."""
-    outcomes = files.read_results()
+    """The input's rows with status and error columns, as encoded bytes chunks.
+
+    The header is read here, so a file that cannot be read at all raises FileFormatError before
+    anything is sent; a file that fails further down gives the rows before the failure, as the
+    import itself did.
+    """
     if job.file_format == "csv":
-        encoding, header, records = _csv_source(files)
+        with files.input.open("rb") as handle:
+            encoding: str = detect_encoding(handle.read(encoding_head_bytes_min))
+        headers: list[list[str]] = []
+        # Only the cells are needed: any default outcome type satisfies the header check.
+        records = read_csv(
+            file_chunks(files.input), default_outcome_type="", on_header=headers.append
+        )
+        first = next(records, None)
+        header = headers[0]
+        records = itertools.chain([] if first is None else [first], records)
     else:
         encoding = "utf-8-sig"  # Excel needs the BOM to read UTF-8
         header = list(_RECORD_FIELDS)
@@ -85,36 +108,31 @@ def report_csv(job: JobRow, files: JobFiles) -> Iterator[bytes]:
         records = reader(file_chunks(files.input))
     chinese = any(not cell.isascii() for cell in header)
     extra = ["状态", "错误说明"] if chinese else ["status", "error"]
+    return _report_lines(job, files, encoding, [*header, *extra], records)
+
+
+def _report_lines(
+    job: JobRow, files: JobFiles, encoding: str, header: list[str], records: Iterator[RawRecord]
+) -> Iterator[bytes]:
     encoder = codecs.getincrementalencoder(encoding)(errors="replace")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*header, *extra])
+    writer.writerow(header)
+    outcomes = files.read_results()
     pending = next(outcomes, None)
-    for record in records:
-        while pending is not None and pending.number < record.number:
-            pending = next(outcomes, None)
-        if pending is None:
-            break  # the import stopped before this row (a file error): nothing more to say
-        cells = record.text if record.text is not None else _json_cells(record)
-        visible = _visible(job, pending)
-        writer.writerow([*cells, visible.status, _explanation(pending)])
-        if buffer.tell() > 1 << 16:
-            yield encoder.encode(buffer.getvalue())
-            buffer.seek(0)
-            buffer.truncate()
+    with contextlib.suppress(FileFormatError):  # the rows before it are all the import reached
+        for record in records:
+            while pending is not None and pending.number < record.number:
+                pending = next(outcomes, None)
+            if pending is None:
+                break  # the import stopped before this row: nothing more to say
+            cells = record.text if record.text is not None else _json_cells(record)
+            writer.writerow([*cells, _visible(job, pending).status, _explanation(pending)])
+            if buffer.tell() > _REPORT_FLUSH_CHARS:
+                yield encoder.encode(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
     yield encoder.encode(buffer.getvalue(), final=True)
-
-
-def _csv_source(files: JobFiles) -> tuple[str, list[str], Iterator[RawRecord]]:
-    with files.input.open("rb") as handle:
-        head = handle.read(64 * 1024)
-    encoding = detect_encoding(head)
-    first_line = head.decode(encoding, errors="replace").splitlines()[0] if head else ""
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    header = next(csv.reader([first_line], delimiter=delimiter), [])
-    header = [cell.replace("\ufeff", "") for cell in header]
-    # Only the cells are needed here: any default outcome type satisfies the header check.
-    return encoding, header, read_csv(file_chunks(files.input), default_outcome_type="")
 
 
 def _json_cells(record: RawRecord) -> list[str]:

@@ -124,6 +124,8 @@ async def _prepared_chunks(
                 await queue.put(chunk)
             await queue.put(_End())
         except Exception as error:
+            if chunk:
+                await queue.put(chunk)  # classified for the report; the error then ends the run
             await queue.put(error)
 
     producer = asyncio.create_task(produce())

@@ -10,7 +10,7 @@ import codecs
 import csv
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from creditbank.errors import FileFormatError
 from creditbank.imports.encoding import detect_encoding, encoding_head_bytes_min
@@ -31,12 +31,16 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def read_csv(
-    chunks: Iterable[bytes], *, default_outcome_type: str | None = None
+    chunks: Iterable[bytes],
+    *,
+    default_outcome_type: str | None = None,
+    on_header: Callable[[list[str]], None] | None = None,
 ) -> Iterator[RawRecord]:
     """Yield one RawRecord per non-blank data row of a CSV file.
 
     The encoding is detected from the head, the delimiter (comma or tab) from the header line.
-    Quoted fields may hold delimiters, doubled quotes and newlines.
+    Quoted fields may hold delimiters, doubled quotes and newlines. ``on_header`` is given the
+    header's cells (without a BOM) before the first row is read.
     """
     budget = _RecordBudget()
     lines = _budgeted_lines(_decoded(chunks), budget)
@@ -50,6 +54,8 @@ def read_csv(
     if not any(name.strip() for name in names):
         raise FileFormatError("empty", "the first line is blank; it must be the header row")
     header = map_header(names, default_outcome_type=default_outcome_type)
+    if on_header is not None:
+        on_header([name.replace("\ufeff", "") for name in names])
     budget.start_next_record()
     for cells in reader:
         # csv pulls lines only until a record ends, so what it has consumed so far is this record.

@@ -9,6 +9,7 @@ import pytest
 
 from creditbank import importer
 from creditbank.bank import Bank
+from creditbank.errors import FileFormatError
 from creditbank.import_report import report_csv, row_page
 from creditbank.ledger.entries import open_entry
 from creditbank.replay import replay_log
@@ -281,3 +282,21 @@ async def test_caps_hold_when_totals_leave_memory_mid_import(
     awarded = sum(int(r.credits.replace(".", "")) for r in found["ready"] + found["capped"])
     assert awarded == 7 * 500
     assert (await replay_log(ready_bank.engine)).differences == []
+
+
+async def test_the_report_of_a_file_that_failed_part_way_gives_the_rows_before(
+    ready_bank: Bank, tmp_path: Path
+) -> None:
+    data = csv_bytes([row(1), row(2)]) + b"T-9," + b"x" * (100 * 1024) + b"\r\n"
+    job = await run_file(ready_bank, tmp_path, data)
+    assert (job.state, job.error_code) == ("failed", "line_too_long")
+    text = b"".join(report_csv(job, ready_bank.imports.files(job.job_id))).decode()
+    assert [line.split(",")[-2] for line in text.splitlines()[1:]] == ["ready", "ready"]
+
+
+async def test_there_is_no_report_of_a_file_that_is_not_text(
+    ready_bank: Bank, tmp_path: Path
+) -> None:
+    job = await run_file(ready_bank, tmp_path, b"PK\x03\x04\x00\x00")
+    with pytest.raises(FileFormatError):
+        report_csv(job, ready_bank.imports.files(job.job_id))
