@@ -35,7 +35,7 @@ DAYS = 365
 FIRST_BIRTH_DAY = datetime.date(1970, 1, 1)
 POOL_SIZE = 100
 
-# The published standard the SAFE-* rows earn credits under (as tests/imports/files.py SAFETY).
+# The published standard the SAFE-* rows earn credits under (the import tests use it too).
 SAFETY = Standard(
     id="ent-safety",
     version=1,

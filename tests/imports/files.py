@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 
+from benchmarks.import_files import HEADER
+from benchmarks.import_files import SAFETY as SAFETY
 from creditbank.bank import Bank
 from creditbank.importer import FileFormat, ImportOptions
 from creditbank.storage.import_jobs import JobRow
-from schemas.standards import AppliesTo, Caps, PerHoursAward, Standard
 from tests.factories import resident_id
 
 ISSUER_ID = "acme-training"
-SAFETY = Standard(
-    id="ent-safety",
-    version=1,
-    title="企业安全生产培训",
-    category="vocational.safety",
-    effective_from=datetime.date(2025, 1, 1),
-    applies_to=AppliesTo(outcome_types=["enterprise_training"], course_codes=["SAFE-*"]),
-    award=PerHoursAward(hours_per_unit=decimal.Decimal("16")),
-    caps=Caps(per_category_per_year=decimal.Decimal("5")),
-)
-CHINESE_HEADER = (
-    "记录编号",
-    "身份证号",
-    "姓名",
-    "课程代码",
-    "课程名称",
-    "学时",
-    "成绩",
-    "是否合格",
-    "完成日期",
-    "类型",
-)
+# The generated benchmark files and these test files earn credits under the same standard.
+CHINESE_HEADER = HEADER
 
 
 def row(serial: int, **changes: str) -> dict[str, str]:
