@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from creditbank.errors import FileFormatError
+from creditbank.imports.csv_rows import RowMapper
 from creditbank.imports.encoding import detect_encoding, encoding_head_bytes_min
-from creditbank.imports.headers import HeaderMap, cell_values, map_header
+from creditbank.imports.headers import map_header
 from creditbank.imports.records import RawRecord, decode_object
 
 __all__ = ["csv_record_chars_max", "ndjson_line_bytes_max", "read_csv", "read_ndjson"]
@@ -27,7 +28,8 @@ ndjson_line_bytes_max = 64 * 1024
 # csv refuses a field over its own limit (128 Ki characters by default); ours must stop us first.
 assert csv_record_chars_max < csv.field_size_limit()
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+# A line and its ending, if it has one: \r\n, \r or \n.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def read_csv(
@@ -53,7 +55,7 @@ def read_csv(
     names = next(reader, [])
     if not any(name.strip() for name in names):
         raise FileFormatError("empty", "the first line is blank; it must be the header row")
-    header = map_header(names, default_outcome_type=default_outcome_type)
+    rows = RowMapper(map_header(names, default_outcome_type=default_outcome_type))
     if on_header is not None:
         on_header([name.replace("\ufeff", "") for name in names])
     budget.start_next_record()
@@ -62,28 +64,7 @@ def read_csv(
         number = budget.row
         budget.start_next_record()
         if any(cell.strip() for cell in cells):
-            yield _row_record(number, cells, header)
-
-
-def _row_record(number: int, cells: list[str], header: HeaderMap) -> RawRecord:
-    """The record for one data row; a cell count unlike the header's is the row's error."""
-    fields: dict[str, object] = dict(header.defaults)
-    error: tuple[str, str] | None = None
-    extra = cells[len(header.fields) :]
-    # Trailing empty cells are what some spreadsheets write past the data; only text there counts.
-    if len(cells) < len(header.fields) or any(cell.strip() for cell in extra):
-        error = ("row", f"expected {len(header.fields)} cells, found {len(cells)}")
-    for field, text in zip(header.fields, cells, strict=False):
-        if field is None:
-            if text.strip() and error is None:
-                error = ("row", "a value in a column with no header")
-            continue
-        value = cell_values(field, text)
-        # An empty cell keeps what the header implied (a default outcome_type, learner_id_type).
-        if value is None or (not value and field in header.defaults):
-            continue
-        fields[field] = value
-    return RawRecord(number=number, fields=fields, text=cells, error=error)
+            yield rows.record(number, cells)
 
 
 class _RecordBudget:
@@ -97,11 +78,6 @@ class _RecordBudget:
         self.row += 1
         self.chars = 0
 
-    def spend(self, chars: int) -> None:
-        self.chars += chars
-        if self.chars > csv_record_chars_max:
-            raise _too_long(self.row)
-
 
 def _too_long(row: int) -> FileFormatError:
     where = "the header row" if row == 0 else f"data row {row}"
@@ -113,7 +89,9 @@ def _budgeted_lines(pieces: Iterator[str], budget: _RecordBudget) -> Iterator[st
     splitter = _LineSplitter()
     for piece in pieces:
         for line in splitter.feed(piece):
-            budget.spend(len(line))
+            budget.chars += len(line)
+            if budget.chars > csv_record_chars_max:
+                raise _too_long(budget.row)
             yield line
         # A line still without its end can only belong to the current record or a later one, so
         # it alone past the limit is already too long; this is what stops a 2 GB line early.
@@ -121,53 +99,46 @@ def _budgeted_lines(pieces: Iterator[str], budget: _RecordBudget) -> Iterator[st
             raise _too_long(budget.row)
     rest = splitter.finish()
     if rest:
-        budget.spend(len(rest))
+        budget.chars += len(rest)
+        if budget.chars > csv_record_chars_max:
+            raise _too_long(budget.row)
         yield rest
+
+
+# Characters str.splitlines also breaks at, which csv keeps inside a field.
+_OTHER_LINE_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class _LineSplitter:
     """Cuts text fed in pieces into lines ending in \\r\\n, \\r or \\n, endings kept.
 
     That is what csv expects from a file opened with newline="": it needs the endings to tell a
-    newline inside a quoted field from the end of a record.
+    newline inside a quoted field from the end of a record. The unfinished end of a piece (or a
+    final \\r, which a \\n at the start of the next piece may join) waits for the next piece.
     """
 
     def __init__(self) -> None:
-        self._pending: list[str] = []
-        self.pending_chars = 0
-        self._ends_in_cr = False  # the last piece ended in \r, which a \n may still join
+        self._pending = ""
+
+    @property
+    def pending_chars(self) -> int:
+        return len(self._pending)
 
     def feed(self, text: str) -> list[str]:
-        lines: list[str] = []
         if not text:
-            return lines
-        start = 0
-        if self._ends_in_cr:
-            self._ends_in_cr = False
-            if text.startswith("\n"):
-                self._pending.append("\n")
-                start = 1
-            lines.append(self._take())
-        for match in _NEWLINE.finditer(text, start):
-            if match.group() == "\r" and match.end() == len(text):
-                self._ends_in_cr = True
-                break
-            self._pending.append(text[start : match.end()])
-            lines.append(self._take())
-            start = match.end()
-        if start < len(text):
-            self._pending.append(text[start:])
-            self.pending_chars += len(text) - start
+            return []
+        text = self._pending + text
+        if _OTHER_LINE_BREAKS.search(text) is None:
+            lines = text.splitlines(keepends=True)  # the fast path: only \r\n, \r and \n
+        else:
+            lines = [match.group() for match in _LINE.finditer(text)]
+        # Also a last line ending in \r, since it is a \r\n if the next piece starts with \n.
+        self._pending = lines.pop() if lines[-1][-1] != "\n" else ""
         return lines
 
     def finish(self) -> str:
-        return self._take()
-
-    def _take(self) -> str:
-        line = "".join(self._pending)
-        self._pending = []
-        self.pending_chars = 0
-        return line
+        rest, self._pending = self._pending, ""
+        return rest
 
 
 def _decoded(chunks: Iterable[bytes]) -> Iterator[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 
@@ -15,12 +17,14 @@ from creditbank.errors import FileFormatError
 from creditbank.imports import (
     RawRecord,
     csv_record_chars_max,
+    csv_rows,
     json_item_bytes_max,
     ndjson_line_bytes_max,
     read_csv,
     read_json_array,
     read_ndjson,
 )
+from creditbank.imports.readers import _LineSplitter
 
 Reader = Callable[[Iterable[bytes]], Iterator[RawRecord]]
 
@@ -109,6 +113,87 @@ def test_csv_any_chunking(encoding: str, sizes: list[int]) -> None:
     """Splitting a CSV file anywhere, down to 1-byte chunks, yields identical records."""
     data = csv_text(",").encode(encoding)
     assert list(csv_reader(chunked(data, sizes))) == list(csv_reader([data]))
+
+
+# Cell texts with every line break csv keeps inside a quoted field, including those
+# str.splitlines would also break at (the splitter's slow path).
+_CELL_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "学", ",", '"', "\r", "\n", "\u2028", "\x85", "\x0c"])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELL_TEXT, min_size=8, max_size=8), min_size=1, max_size=6),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    sizes=st.lists(st.integers(1, 30), min_size=1, max_size=6),
+)
+def test_csv_line_breaks_and_chunking_agree_with_csv_module(
+    rows: list[list[str]], ending: str, sizes: list[int]
+) -> None:
+    """Any line ending, any break in a cell, any chunking: the rows and row numbers csv reads.
+
+    Cells are quoted only when csv needs it, so the breaks csv does not know (U+2028, NEL, form
+    feed) also appear unquoted, where a reader splitting lines at them would end the record.
+    """
+
+    def cell(text: str) -> str:
+        if any(special in text for special in (",", '"', "\r", "\n")):
+            return '"' + text.replace('"', '""') + '"'
+        return text
+
+    text = "".join(",".join(map(cell, row)) + ending for row in [HEADER, *rows])
+    expected = [
+        (number, cells)
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")))
+        if number > 0 and any(cell.strip() for cell in cells)
+    ]
+    records = list(csv_reader(chunked(text.encode(), sizes)))
+    assert [(record.number, record.text) for record in records] == expected
+
+
+def _lines_naive(text: str) -> list[str]:
+    """text cut after each \\r\\n, lone \\r and lone \\n, one character at a time."""
+    lines, current = [], ""
+    for position, character in enumerate(text):
+        current += character
+        if character == "\n" or (character == "\r" and text[position + 1 : position + 2] != "\n"):
+            lines.append(current)
+            current = ""
+    return [*lines, current] if current else lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(["a", "学", "\r", "\n", "\u2028", "\x85"])),
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6),
+)
+def test_line_splitter_agrees_with_a_naive_split(text: str, sizes: list[int]) -> None:
+    """Fed in any pieces (a \\r\\n may be cut in two), the splitter gives csv the same lines."""
+    splitter = _LineSplitter()
+    pieces = [text[start : start + size] for start, size in _cuts(len(text), sizes)]
+    lines = [line for piece in pieces for line in splitter.feed(piece)]
+    rest = splitter.finish()
+    assert ([*lines, rest] if rest else lines) == _lines_naive(text)
+
+
+def _cuts(length: int, sizes: list[int]) -> Iterator[tuple[int, int]]:
+    position = 0
+    for size in itertools.cycle(sizes):
+        if position >= length:
+            return
+        yield position, size
+        position += size
+
+
+def test_csv_cell_memo_forgets_without_changing_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column memo that fills up is cleared and refilled; the values read stay the same."""
+    header, rows = csv_text(",").split("\r\n", 1)
+    data = (header + "\r\n" + rows * 5).encode()  # the same three rows again and again
+    expected = [record.fields for record in csv_reader([data])]
+    monkeypatch.setattr(csv_rows, "cell_memo_entries", 2)
+    assert [record.fields for record in csv_reader([data])] == expected
+    assert len(expected) == 15
 
 
 def test_csv_cell_count_mismatch_is_a_row_error() -> None:
