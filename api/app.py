@@ -17,6 +17,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.controllers.audit import ReplayController
 from api.controllers.imports import ImportController
+from api.controllers.learners import (
+    LearnerController,
+    OutcomeChangeController,
+    ProgrammeController,
+    RecognitionController,
+)
 from api.controllers.log import AuditController, PublicLogController, ReceiptController
 from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
@@ -88,6 +94,10 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             StandardController,
             ReplayController,
             ImportController,
+            LearnerController,
+            ProgrammeController,
+            RecognitionController,
+            OutcomeChangeController,
         ],
         dependencies={"bank": Provide(_provide_bank, sync_to_thread=False)},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]

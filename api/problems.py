@@ -44,6 +44,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "conflict": 409,
     "exists_with_different_content": 409,
+    "already_revoked": 409,
+    "already_reversed": 409,
     "unauthenticated": 401,
     "forbidden": 403,
     "invalid_proof": 400,

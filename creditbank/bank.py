@@ -16,6 +16,7 @@ from typing import Literal
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditbank.archive_desk import ArchiveDesk
 from creditbank.errors import (
     ExistsWithDifferentContentError,
     ForbiddenError,
@@ -33,6 +34,7 @@ from creditbank.ledger.proof_text import encode_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.outcomes import entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
+from creditbank.recognition_desk import RecognitionDesk
 from creditbank.settings import DEFAULT_DATA_DIR
 from creditbank.standards_desk import StandardsDesk
 from creditbank.storage import access, reads
@@ -49,7 +51,13 @@ from schemas.api import (
     OutcomeAccepted,
     OutcomeRecord,
 )
-from schemas.entries import BatchCommitted, OutcomeRecorded
+from schemas.entries import (
+    BatchCommitted,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    RecognitionGranted,
+    RecognitionReversed,
+)
 
 __all__ = ["Bank"]
 
@@ -82,6 +90,10 @@ class Bank:
         self.keys = keys
         # Imports keep their input and row results under the data directory.
         self.imports = ImportDesk(self, data_dir or Path(DEFAULT_DATA_DIR))
+        self.archives = ArchiveDesk(
+            engine=engine, pseudonymizer=pseudonymizer, clock=clock, keys=lambda: self.keys
+        )
+        self.recognitions = RecognitionDesk(self)
 
     @property
     def keys(self) -> KeyRing:
@@ -256,17 +268,19 @@ def _accepted(
 
 
 def _check_entry_visible(principal: Principal, entry: object, index: int) -> None:
-    """Issuers see their own outcomes and batches, learners their own outcomes; others get 404,
-    not 403."""
+    """Issuers see their own outcomes, revocations and batches; learners the entries about
+    themselves; others get 404, not 403."""
     if principal.role in ("auditor", "admin"):
         return
-    if isinstance(entry, BatchCommitted) and (
-        principal.role == "issuer" and entry.issuer_id == principal.issuer_id
+    issuer_id = principal.issuer_id if principal.role == "issuer" else None
+    if isinstance(entry, BatchCommitted | OutcomeRecorded | OutcomeRevoked) and (
+        issuer_id is not None and entry.issuer_id == issuer_id
     ):
         return
-    if isinstance(entry, OutcomeRecorded) and (
-        (principal.role == "issuer" and entry.issuer_id == principal.issuer_id)
-        or (principal.role == "learner" and entry.learner_ref == principal.learner_ref)
+    learner_ref = principal.learner_ref if principal.role == "learner" else None
+    about_learner = OutcomeRecorded | OutcomeRevoked | RecognitionGranted | RecognitionReversed
+    if isinstance(entry, about_learner) and (
+        learner_ref is not None and entry.learner_ref == learner_ref
     ):
         return
     raise NotFoundError(f"no entry {index}")

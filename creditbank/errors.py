@@ -15,7 +15,9 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   └── UnknownIssuerError          the issuer is not registered
     ├── NotFoundError                   no such thing (or not visible to the caller)
     ├── ConflictError
-    │   └── ExistsWithDifferentContentError
+    │   ├── ExistsWithDifferentContentError
+    │   ├── AlreadyRevokedError
+    │   └── AlreadyReversedError
     ├── AuthError
     │   ├── UnauthenticatedError
     │   └── ForbiddenError
@@ -33,6 +35,8 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyReversedError",
+    "AlreadyRevokedError",
     "AppendTooLargeError",
     "AuthError",
     "CanonicalError",
@@ -171,6 +175,18 @@ class ExistsWithDifferentContentError(ConflictError):
     def __init__(self, message: str, *, index: int) -> None:
         super().__init__(message)
         self.index = index
+
+
+class AlreadyRevokedError(ConflictError):
+    """The outcome was revoked before; a revocation is final."""
+
+    code = "already_revoked"
+
+
+class AlreadyReversedError(ConflictError):
+    """The recognition was reversed before."""
+
+    code = "already_reversed"
 
 
 class AuthError(CreditbankError):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from creditbank.errors import SignatureError
 from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import open_entry
+from creditbank.replay_recognition import RecognitionReplay
 from creditbank.rules.engine import (
     RuleBook,
     TotalKey,
@@ -29,7 +30,13 @@ from creditbank.rules.engine import (
 from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
 from creditbank.storage.projections import load_totals
-from creditbank.storage.tables import outcome, standard
+from creditbank.storage.tables import (
+    outcome,
+    programme,
+    recognition,
+    recognition_use,
+    standard,
+)
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
@@ -37,10 +44,11 @@ from schemas.entries import (
     Entry,
     IssuerRegistered,
     OutcomeRecorded,
+    OutcomeRevoked,
     StandardPublished,
     StandardRetired,
 )
-from schemas.standards import Standard
+from schemas.standards import Programme, Standard
 
 __all__ = ["Replayer", "log_entries", "replay_log"]
 
@@ -54,8 +62,9 @@ class Replayer:
     kinds: dict[str, str] = field(default_factory=dict)
     in_force: dict[tuple[str, int], Standard] = field(default_factory=dict)
     totals: dict[TotalKey, int] = field(default_factory=dict)
-    awards: dict[tuple[str, str], tuple[int, int | None, str | None, str | None]] = field(
-        default_factory=dict
+    # (issuer, record) -> (index, credits, category, standard, revoked index): an outcome row
+    awards: dict[tuple[str, str], tuple[int, int | None, str | None, str | None, int | None]] = (
+        field(default_factory=dict)
     )
     documents: dict[tuple[str, int], Standard] = field(default_factory=dict)
     differences: list[ReplayDifference] = field(default_factory=list)
@@ -65,9 +74,16 @@ class Replayer:
     # The issuer and first index of the run of outcome entries that ends at the last entry fed.
     _outcome_run: tuple[str, int] | None = None
     _rulebook: RuleBook | None = None
+    recognition: RecognitionReplay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recognition = RecognitionReplay(differ=self.differ)
 
     def feed(self, index: int, entry: Entry) -> None:
         self.entries += 1
+        self.recognition.feed(index, entry)
+        if isinstance(entry, OutcomeRevoked):
+            self._revoked(index, entry)
         run = self._outcome_run
         self._outcome_run = None
         if isinstance(entry, OutcomeRecorded):
@@ -111,12 +127,25 @@ class Replayer:
         for key, amount in decision.deltas:
             self.totals[key] = self.totals.get(key, 0) + amount
         award = entry.award
+        credits = None if award is None else parse_credits(award.credits)
         self.awards[(entry.issuer_id, entry.record_id)] = (
             index,
-            None if award is None else parse_credits(award.credits),
+            credits,
             None if award is None else award.category,
             None if award is None else award.standard,
+            None,
         )
+        self.recognition.outcome_recorded(index, entry.learner_ref, credits, decision.deltas)
+
+    def _revoked(self, index: int, entry: OutcomeRevoked) -> None:
+        """The award stops counting: its totals are taken back, its row marked revoked."""
+        key = (entry.issuer_id, entry.record_id)
+        row = self.awards.get(key)
+        if row is None or row[0] != entry.outcome_index or row[4] is not None:
+            return  # the recognition replay reports what is wrong with this revocation
+        for total, amount in self.recognition.revoked_deltas(entry.outcome_index):
+            self.totals[total] = self.totals.get(total, 0) + amount
+        self.awards[key] = (*row[:4], index)
 
     def _batch(self, index: int, entry: BatchCommitted, run: tuple[str, int] | None) -> None:
         """A batch entry closes exactly its outcomes, of its issuer, as many as it counts."""
@@ -162,7 +191,9 @@ async def replay_log(engine: AsyncEngine) -> ReplayReport:
         head = await reads.log_head(connection)
         async for index, entry in log_entries(connection, head.tree_size):
             replayer.feed(index, entry)
+        replayer.recognition.finish()
         await _compare_outcomes(connection, replayer)
+        await _compare_recognitions(connection, replayer.recognition)
         await _compare_standards(connection, replayer)
         checked = await _compare_totals(connection, replayer)
     return ReplayReport(
@@ -183,13 +214,14 @@ async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> 
             outcome.c.award_credits,
             outcome.c.award_category,
             outcome.c.award_standard,
+            outcome.c.revoked_index,
         )
     )
     seen = set()
-    for issuer_id, record_id, index, credits, category, standard_name in rows:
+    for issuer_id, record_id, index, credits, category, standard_name, revoked in rows:
         key = (issuer_id, record_id)
         seen.add(key)
-        if replayer.awards.get(key) != (index, credits, category, standard_name):
+        if replayer.awards.get(key) != (index, credits, category, standard_name, revoked):
             replayer.differ(index, f"outcome row {issuer_id}/{record_id} disagrees with the log")
     for key, (index, *_) in replayer.awards.items():
         if key not in seen:
@@ -232,3 +264,46 @@ async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> in
                 f"{credits_text(replayer.totals.get(key, 0))} from the log",
             )
     return len(stored)
+
+
+async def _compare_recognitions(connection: AsyncConnection, replay: RecognitionReplay) -> None:
+    """Programmes, recognitions and the uses that make an outcome serve a requirement once."""
+    stored = {
+        (row.programme_id, row.version): msgspec.json.decode(row.document, type=Programme)
+        for row in await connection.execute(sa.select(programme))
+    }
+    if stored != replay.programmes:
+        replay.differ(None, "the programme table differs from the log")
+    rows = {
+        row.entry_index: (
+            row.learner_ref,
+            row.programme_id,
+            row.programme_version,
+            row.requirement_id,
+            row.credits_granted,
+            row.reversed_index,
+        )
+        for row in await connection.execute(sa.select(recognition))
+    }
+    for index in sorted(set(rows) | set(replay.recognitions)):
+        state = replay.recognitions.get(index)
+        expected = (
+            None
+            if state is None
+            else (
+                state.learner_ref,
+                state.programme_id,
+                state.programme_version,
+                state.requirement_id,
+                state.credits_granted,
+                state.reversed_index,
+            )
+        )
+        if rows.get(index) != expected:
+            replay.differ(index, f"recognition row {index} disagrees with the log")
+    uses = {
+        (row.programme_id, row.requirement_id, row.outcome_index): row.recognition_index
+        for row in await connection.execute(sa.select(recognition_use))
+    }
+    if uses != replay.uses:
+        replay.differ(None, "the recognition_use table differs from the log")

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from schemas.standards import Category, Standard, StandardId
+from schemas.standards import Category, Programme, Standard, StandardId
 from schemas.types import (
     Credits,
     Hours,
@@ -39,6 +39,10 @@ __all__ = [
     "Entry",
     "IssuerRegistered",
     "OutcomeRecorded",
+    "OutcomeRevoked",
+    "ProgrammePublished",
+    "RecognitionGranted",
+    "RecognitionReversed",
     "StandardPublished",
     "StandardRetired",
     "entry_kinds",
@@ -163,7 +167,70 @@ class BatchCommitted(_EntryBase, frozen=True, kw_only=True, tag="batch.committed
     committed_at: Timestamp
 
 
-Entry = IssuerRegistered | OutcomeRecorded | StandardPublished | StandardRetired | BatchCommitted
+LogIndex = Annotated[int, Meta(ge=0)]
+Reason = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ProgrammePublished(_EntryBase, frozen=True, kw_only=True, tag="programme.published"):
+    """A version of a target programme and its equivalence rules; immutable from now on."""
+
+    programme: Programme
+    published_at: Timestamp
+
+
+class OutcomeRevoked(_EntryBase, frozen=True, kw_only=True, tag="outcome.revoked"):
+    """The issuer (or admin) withdraws an outcome: its award stops counting from this entry.
+
+    A correction is this entry with ``replaced_by`` naming the issuer's new record id, followed in
+    the same append by that record's ``outcome.recorded``.
+    """
+
+    issuer_id: IssuerId
+    record_id: RecordId
+    outcome_index: LogIndex
+    learner_ref: LearnerRef
+    reason: Reason
+    replaced_by: RecordId | None = None
+    revoked_by: Literal["issuer", "admin"]
+    revoked_at: Timestamp
+
+
+class RecognitionGranted(_EntryBase, frozen=True, kw_only=True, tag="recognition.granted"):
+    """Outcomes of one learner recognised toward one requirement of a programme (转换)."""
+
+    learner_ref: LearnerRef
+    programme_id: StandardId
+    programme_version: Annotated[int, Meta(ge=1)]
+    requirement_id: StandardId
+    outcomes: Annotated[list[LogIndex], Meta(min_length=1)]  # the outcome.recorded entries used
+    credits_used: Credits  # the sum of their awards
+    credits_granted: Credits  # what the programme grants for the requirement
+    applied_by: Literal["learner", "admin"]
+    granted_at: Timestamp
+
+
+class RecognitionReversed(_EntryBase, frozen=True, kw_only=True, tag="recognition.reversed"):
+    """A recognition no longer holds: reversed by admin, or because an outcome it used was
+    revoked (then in the same append as the ``outcome.revoked``)."""
+
+    recognition_index: LogIndex
+    learner_ref: LearnerRef
+    reason: Reason
+    cause: Literal["admin", "outcome_revoked"]
+    reversed_at: Timestamp
+
+
+Entry = (
+    IssuerRegistered
+    | OutcomeRecorded
+    | StandardPublished
+    | StandardRetired
+    | BatchCommitted
+    | ProgrammePublished
+    | OutcomeRevoked
+    | RecognitionGranted
+    | RecognitionReversed
+)
 
 entry_kinds: tuple[str, ...] = (
     "issuer.registered",
@@ -171,4 +238,8 @@ entry_kinds: tuple[str, ...] = (
     "standard.published",
     "standard.retired",
     "batch.committed",
+    "programme.published",
+    "outcome.revoked",
+    "recognition.granted",
+    "recognition.reversed",
 )

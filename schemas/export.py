@@ -13,6 +13,7 @@ import msgspec
 
 from schemas.api import IssuerRegistration, OutcomeRecord, Problem
 from schemas.entries import Entry
+from schemas.learners import ArchiveBundle
 from schemas.standards import Programme, Standard
 
 __all__ = ["SCHEMA_DIR", "export", "schema_documents"]
@@ -26,6 +27,7 @@ _DOCUMENTS: dict[str, Any] = {
     "problem.json": Problem,
     "standard.json": Standard,
     "programme.json": Programme,
+    "archive_bundle.json": ArchiveBundle,
 }
 
 

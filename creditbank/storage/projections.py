@@ -20,8 +20,26 @@ from creditbank.ledger.entries import SealedEntry, content_sha256
 from creditbank.rules.engine import TotalKey, parse_credits
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
-from creditbank.storage.tables import issuer, learner_total, outcome, standard
-from schemas.entries import IssuerRegistered, OutcomeRecorded, StandardPublished, StandardRetired
+from creditbank.storage.tables import (
+    issuer,
+    learner_total,
+    outcome,
+    programme,
+    recognition,
+    recognition_use,
+    standard,
+)
+from schemas.entries import (
+    Entry,
+    IssuerRegistered,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    ProgrammePublished,
+    RecognitionGranted,
+    RecognitionReversed,
+    StandardPublished,
+    StandardRetired,
+)
 
 __all__ = ["add_totals", "load_totals", "project"]
 
@@ -46,6 +64,7 @@ _ISSUER_COLUMNS = (
     "entry_index",
     "content_sha256",
 )
+_PROGRAMME_COLUMNS = ("programme_id", "version", "document", "published_index")
 _STANDARD_COLUMNS = (
     "standard_id",
     "version",
@@ -100,6 +119,8 @@ async def project(
     assert content_digests is None or len(content_digests) == len(entries)
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     retirements: list[tuple[StandardRetired, int]] = []
+    # Revocations and recognitions change rows earlier entries made, so they go after the inserts.
+    later: list[tuple[Entry, int]] = []
     for offset, sealed in enumerate(entries):
         index = first_index + offset
         entry = sealed.entry
@@ -112,7 +133,13 @@ async def project(
             rows["standard"].append(_standard_row(entry, index))
         elif isinstance(entry, StandardRetired):
             retirements.append((entry, index))
+        elif isinstance(entry, ProgrammePublished):
+            document = msgspec.json.encode(entry.programme).decode()
+            rows["programme"].append((entry.programme.id, entry.programme.version, document, index))
+        else:
+            later.append((entry, index))
     await bulk_insert(connection, issuer, _ISSUER_COLUMNS, rows["issuer"])
+    await bulk_insert(connection, programme, _PROGRAMME_COLUMNS, rows["programme"])
     await bulk_insert(connection, standard, _STANDARD_COLUMNS, rows["standard"])
     await bulk_insert(connection, outcome, _OUTCOME_COLUMNS, rows["outcome"])
     for retired, index in retirements:
@@ -124,6 +151,53 @@ async def project(
                 standard.c.status == "published",
             )
             .values(status="retired", retired_index=index)
+        )
+    for entry, index in later:
+        await _project_change(connection, entry, index)
+
+
+async def _project_change(connection: AsyncConnection, entry: Entry, index: int) -> None:
+    """A revocation, recognition or reversal: rows that follow from an earlier entry."""
+    if isinstance(entry, OutcomeRevoked):
+        await connection.execute(
+            outcome.update()
+            .where(outcome.c.issuer_id == entry.issuer_id, outcome.c.record_id == entry.record_id)
+            .values(revoked_index=index)
+        )
+    elif isinstance(entry, RecognitionGranted):
+        await connection.execute(
+            recognition.insert().values(
+                entry_index=index,
+                learner_ref=entry.learner_ref,
+                programme_id=entry.programme_id,
+                programme_version=entry.programme_version,
+                requirement_id=entry.requirement_id,
+                credits_granted=parse_credits(entry.credits_granted),
+            )
+        )
+        # The primary key refuses a second use of an outcome for the same requirement.
+        await connection.execute(
+            recognition_use.insert(),
+            [
+                {
+                    "programme_id": entry.programme_id,
+                    "requirement_id": entry.requirement_id,
+                    "outcome_index": outcome_index,
+                    "recognition_index": index,
+                }
+                for outcome_index in entry.outcomes
+            ],
+        )
+    elif isinstance(entry, RecognitionReversed):
+        await connection.execute(
+            recognition.update()
+            .where(recognition.c.entry_index == entry.recognition_index)
+            .values(reversed_index=index)
+        )
+        await connection.execute(
+            recognition_use.delete().where(
+                recognition_use.c.recognition_index == entry.recognition_index
+            )
         )
 
 

@@ -8,7 +8,8 @@ Ledger tables (append-only; database triggers reject UPDATE and DELETE):
 Mutable:
     log_state       one row: the size and root the last append left; the write lock's row
 Read tables (projections of the log, rebuilt by replay):
-    issuer, outcome, standard, learner_total (credits in hundredths, never a float or numeric)
+    issuer, outcome, standard, learner_total (credits in hundredths, never a float or numeric),
+    programme, recognition, recognition_use
 Mutable documents outside the log:
     standard_draft
     import_job      one row per bulk import: state, counts, where its batch landed
@@ -34,6 +35,9 @@ __all__ = [
     "metadata",
     "outcome",
     "person",
+    "programme",
+    "recognition",
+    "recognition_use",
     "standard",
     "standard_draft",
     "tile_segment",
@@ -103,6 +107,7 @@ outcome = sa.Table(
     sa.Column("award_credits", sa.BigInteger),  # hundredths; NULL when no standard applied
     sa.Column("award_category", sa.String(48)),
     sa.Column("award_standard", sa.String(64)),
+    sa.Column("revoked_index", sa.BigInteger),  # the outcome.revoked entry, once revoked
 )
 
 person = sa.Table(
@@ -182,4 +187,39 @@ import_job = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("finished_at", Timestamp),
     sa.Index("import_job_issuer", "issuer_id", "created_at"),
+)
+
+programme = sa.Table(
+    "programme",
+    metadata,
+    sa.Column("programme_id", sa.String(48), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.Text, nullable=False),  # the Programme as JSON
+    sa.Column("published_index", sa.BigInteger, nullable=False),
+)
+
+recognition = sa.Table(
+    "recognition",
+    metadata,
+    sa.Column("entry_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("learner_ref", sa.String(64), nullable=False),
+    sa.Column("programme_id", sa.String(48), nullable=False),
+    sa.Column("programme_version", sa.Integer, nullable=False),
+    sa.Column("requirement_id", sa.String(48), nullable=False),
+    sa.Column("credits_granted", sa.BigInteger, nullable=False),  # hundredths
+    sa.Column("reversed_index", sa.BigInteger),  # the recognition.reversed entry, once reversed
+    sa.Index("recognition_learner", "learner_ref"),
+)
+
+# One row per outcome a live recognition uses; the primary key is the rule "an outcome serves a
+# requirement of a programme at most once", enforced by the database.
+recognition_use = sa.Table(
+    "recognition_use",
+    metadata,
+    sa.Column("programme_id", sa.String(48), primary_key=True),
+    sa.Column("requirement_id", sa.String(48), primary_key=True),
+    sa.Column("outcome_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("recognition_index", sa.BigInteger, nullable=False),
+    sa.Index("recognition_use_outcome", "outcome_index"),
+    sa.Index("recognition_use_recognition", "recognition_index"),
 )

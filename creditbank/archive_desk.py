@@ -1,0 +1,158 @@
+"""Learners' archives, their offline-verifiable export, and the ID-number -> learner_ref look-up.
+
+A learner sees only their own archive, an admin anyone's; every other caller gets 404, so a
+learner_ref cannot be probed. Everything is read in one snapshot: the archive, the entries it
+rests on and the checkpoint their proofs verify against all describe the same tree.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from creditbank.archive import ArchiveFilter, ArchiveSource, build_archive
+from creditbank.errors import MalformedError, NotFoundError
+from creditbank.keys import KeyRing
+from creditbank.privacy import Pseudonymizer, normalise_identifier
+from creditbank.storage import learner_reads, reads
+from creditbank.storage.engine import snapshot
+from creditbank.tokens import Principal
+from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed
+from schemas.learners import (
+    Archive,
+    ArchiveBundle,
+    BundleEntry,
+    LearnerLookup,
+    LearnerRefView,
+    bundle_format,
+)
+
+__all__ = ["ArchiveDesk", "check_learner_visible", "load_archive_source"]
+
+Clock = Callable[[], datetime.datetime]
+
+
+def check_learner_visible(principal: Principal, learner_ref: str) -> None:
+    """The learner themself or an admin; anyone else is told there is no such learner."""
+    if principal.role == "admin":
+        return
+    if principal.role == "learner" and principal.learner_ref == learner_ref:
+        return
+    raise NotFoundError(f"no learner {learner_ref}")
+
+
+async def load_archive_source(
+    connection: AsyncConnection, learner_ref: str, today: datetime.date
+) -> tuple[ArchiveSource, dict[int, bytes]]:
+    """The learner's entries and the documents they name; also the entries' canonical bytes."""
+    head = await reads.log_head(connection)
+    outcomes = await learner_reads.learner_outcomes(connection, learner_ref)
+    recognitions = await learner_reads.learner_recognitions(connection, learner_ref)
+    indices = [row.entry_index for row in outcomes]
+    indices += [row.revoked_index for row in outcomes if row.revoked_index is not None]
+    indices += [row.entry_index for row in recognitions]
+    indices += [row.reversed_index for row in recognitions if row.reversed_index is not None]
+    bodies = await learner_reads.entries_at(connection, indices)
+    entries = learner_reads.decoded(bodies)
+    source = ArchiveSource(learner_ref=learner_ref, tree_size=head.tree_size, today=today)
+    for row in outcomes:
+        entry = entries[row.entry_index]
+        assert isinstance(entry, OutcomeRecorded)
+        source.outcomes[row.entry_index] = entry
+        if row.revoked_index is not None:
+            revoked = entries[row.revoked_index]
+            assert isinstance(revoked, OutcomeRevoked)
+            source.revocations[row.entry_index] = (row.revoked_index, revoked)
+    for grant_row in recognitions:
+        granted = entries[grant_row.entry_index]
+        assert isinstance(granted, RecognitionGranted)
+        source.recognitions[grant_row.entry_index] = granted
+        if grant_row.reversed_index is not None:
+            reversal = entries[grant_row.reversed_index]
+            assert isinstance(reversal, RecognitionReversed)
+            source.reversals[grant_row.entry_index] = (grant_row.reversed_index, reversal)
+    source.standards = await learner_reads.standards_by_name(
+        connection, {row.award_standard for row in outcomes if row.award_standard is not None}
+    )
+    source.programmes = await learner_reads.programme_documents(
+        connection, {(row.programme_id, row.programme_version) for row in recognitions}
+    )
+    source.issuer_names = await learner_reads.issuer_names(
+        connection, {row.issuer_id for row in outcomes}
+    )
+    return source, bodies
+
+
+class ArchiveDesk:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        pseudonymizer: Pseudonymizer,
+        clock: Clock,
+        keys: Callable[[], KeyRing],
+    ) -> None:
+        self._engine = engine
+        self._pseudonymizer = pseudonymizer
+        self._clock = clock
+        self._keys = keys
+
+    async def archive(
+        self, principal: Principal, learner_ref: str, query: ArchiveFilter | None = None
+    ) -> Archive:
+        check_learner_visible(principal, learner_ref)
+        async with snapshot(self._engine) as connection:
+            source, _ = await load_archive_source(connection, learner_ref, self._today())
+        return build_archive(source, query)
+
+    async def export(self, principal: Principal, learner_ref: str) -> ArchiveBundle:
+        """The whole archive, each entry it rests on with its inclusion proof, one checkpoint."""
+        check_learner_visible(principal, learner_ref)
+        async with snapshot(self._engine) as connection:
+            source, bodies = await load_archive_source(connection, learner_ref, self._today())
+            stored = await reads.latest_checkpoint(connection)
+            if stored is None:
+                raise NotFoundError("the log has no checkpoint yet")
+            entries = [
+                BundleEntry(
+                    index=index,
+                    body=_b64(body),
+                    proof=[
+                        _b64(node)
+                        for node in await reads.inclusion_proof(connection, index, stored.tree_size)
+                    ],
+                )
+                for index, body in sorted(bodies.items())
+            ]
+        everything = ArchiveFilter(page_size=max(1, len(source.outcomes)))
+        return ArchiveBundle(
+            format=bundle_format,
+            archive=build_archive(source, everything),
+            checkpoint=stored.signed_note,
+            verifier_keys=self._keys().active_verifier_keys(),
+            entries=entries,
+        )
+
+    def lookup(self, principal: Principal, lookup: LearnerLookup) -> LearnerRefView:
+        """The caller's own learner_ref, if the identifier is theirs; 404 otherwise."""
+        if principal.role != "learner":
+            raise NotFoundError("only a learner may look up their own learner_ref")
+        if lookup.learner_id_type == "employee_no" and lookup.issuer_id is None:
+            raise MalformedError("issuer_id", "an employee number is looked up with its employer")
+        identifier = normalise_identifier(
+            lookup.learner_id_type, lookup.learner_id, issuer_id=lookup.issuer_id or ""
+        )
+        learner_ref = self._pseudonymizer.learner_ref(identifier)
+        if learner_ref != principal.learner_ref:
+            raise NotFoundError("that identifier is not the one this token was issued for")
+        return LearnerRefView(learner_ref=learner_ref)
+
+    def _today(self) -> datetime.date:
+        return self._clock().astimezone(datetime.UTC).date()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -1,0 +1,431 @@
+"""Programmes, recognition (转换), reversal, revocation and correction: the writes of issue 5.
+
+Each operation decides under the log's write lock and appends once, so what it read cannot change
+before its entries land. A revocation's append carries, with the ``outcome.revoked``, a
+``recognition.reversed`` for every live recognition that used the outcome and the negative of
+the award's totals; a correction adds the replacing ``outcome.recorded`` to the same append. The
+read table ``recognition_use`` refuses, by its primary key, an outcome used twice for one
+requirement, should anything slip past the check made here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from creditbank.archive_desk import check_learner_visible, load_archive_source
+from creditbank.errors import (
+    AlreadyReversedError,
+    AlreadyRevokedError,
+    ExistsWithDifferentContentError,
+    MalformedError,
+    NotFoundError,
+    StandardInvalidError,
+)
+from creditbank.ledger.entries import SealedEntry, open_entry
+from creditbank.outcomes import format_timestamp, normalise_outcome
+from creditbank.recognition import Candidate, Grant, decide, valid_until
+from creditbank.rules.arithmetic import credits_text, hundredths_floor, parse_credits
+from creditbank.rules.engine import TotalKey
+from creditbank.rules.totals import award_deltas
+from creditbank.rules.validate import validate_programme
+from creditbank.storage import access, learner_reads, reads
+from creditbank.storage.append import LogTransaction, log_transaction
+from creditbank.storage.projections import load_totals
+from creditbank.tokens import Principal
+from schemas.entries import (
+    OutcomeRecorded,
+    OutcomeRevoked,
+    ProgrammePublished,
+    RecognitionGranted,
+    RecognitionReversed,
+)
+from schemas.learners import (
+    CorrectionRequest,
+    Exclusions,
+    ProgrammeView,
+    RecognitionApplication,
+    RecognitionResult,
+    RequirementDecision,
+    RevocationAccepted,
+)
+from schemas.standards import Programme, Requirement
+
+if TYPE_CHECKING:
+    from creditbank.bank import Bank
+
+__all__ = ["RecognitionDesk"]
+
+Entries = list[SealedEntry]
+Deltas = list[tuple[TotalKey, int]]
+
+
+class RecognitionDesk:
+    def __init__(self, bank: Bank) -> None:
+        self._bank = bank
+
+    def _now(self) -> datetime.datetime:
+        return self._bank.clock()
+
+    # Programmes --------------------------------------------------------------------------------
+
+    async def publish_programme(self, programme: Programme) -> ProgrammeView:
+        """Append ``programme.published``; the same document again is answered with the first."""
+        bank = self._bank
+        bank.require_writable()
+        validate_programme(programme)
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            known = await learner_reads.programme_document(
+                connection, programme.id, programme.version
+            )
+            if known is not None:
+                if known[0] != programme:
+                    raise ExistsWithDifferentContentError(
+                        f"programme {programme.id}@{programme.version} is published with other "
+                        "content; publish a new version",
+                        index=known[1],
+                    )
+                return ProgrammeView(programme=known[0], published_index=known[1])
+            await _check_standards_exist(transaction, programme)
+            entry = ProgrammePublished(
+                programme=programme, published_at=format_timestamp(self._now())
+            )
+            appended = await transaction.append([SealedEntry(entry)])
+            await transaction.commit()
+        return ProgrammeView(programme=programme, published_index=appended.first_index)
+
+    async def programme(self, programme_id: str, version: int | None = None) -> ProgrammeView:
+        async with self._bank.engine.connect() as connection:
+            found = await learner_reads.programme_document(connection, programme_id, version)
+        if found is None:
+            raise NotFoundError(f"no programme {programme_id}")
+        return ProgrammeView(programme=found[0], published_index=found[1])
+
+    # Recognition -------------------------------------------------------------------------------
+
+    async def apply(
+        self, principal: Principal, learner_ref: str, application: RecognitionApplication
+    ) -> RecognitionResult:
+        """Decide every requested requirement; append one ``recognition.granted`` per grant."""
+        check_learner_visible(principal, learner_ref)
+        bank = self._bank
+        bank.require_writable()
+        now = self._now()
+        today = now.astimezone(datetime.UTC).date()
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            found = await learner_reads.programme_document(
+                connection, application.programme_id, application.programme_version
+            )
+            if found is None:
+                raise NotFoundError(f"no programme {application.programme_id}")
+            programme = found[0]
+            requirements = _requested(programme, application.requirement_ids)
+            candidates, recognised = await _candidates(transaction, learner_ref, today)
+            decisions: list[RequirementDecision] = []
+            grants: list[RecognitionGranted] = []
+            for requirement in requirements:
+                required = credits_text(
+                    hundredths_floor(requirement.satisfied_by.min_credits, "min_credits")
+                )
+                if (programme.id, requirement.id) in recognised:
+                    decisions.append(_already(requirement.id, required))
+                    continue
+                outcome = decide(programme, requirement, candidates, today=today)
+                if not isinstance(outcome, Grant):
+                    decisions.append(
+                        RequirementDecision(
+                            requirement_id=requirement.id,
+                            status="refused",
+                            reason="not_enough_credits",
+                            detail=outcome.detail,
+                            index=None,
+                            outcomes=[],
+                            credits_required=required,
+                            credits_available=credits_text(outcome.credits_available),
+                            credits_granted=None,
+                            excluded=outcome.excluded,
+                        )
+                    )
+                    continue
+                granted = credits_text(hundredths_floor(requirement.credits_granted, "credits"))
+                grants.append(
+                    RecognitionGranted(
+                        learner_ref=learner_ref,
+                        programme_id=programme.id,
+                        programme_version=programme.version,
+                        requirement_id=requirement.id,
+                        outcomes=list(outcome.outcomes),
+                        credits_used=credits_text(outcome.credits_used),
+                        credits_granted=granted,
+                        applied_by="admin" if principal.role == "admin" else "learner",
+                        granted_at=format_timestamp(now),
+                    )
+                )
+                decisions.append(
+                    RequirementDecision(
+                        requirement_id=requirement.id,
+                        status="granted",
+                        reason=None,
+                        detail=f"recognised with {len(outcome.outcomes)} outcome(s)",
+                        index=None,  # set once appended
+                        outcomes=list(outcome.outcomes),
+                        credits_required=required,
+                        credits_available=credits_text(outcome.credits_available),
+                        credits_granted=granted,
+                        excluded=outcome.excluded,
+                    )
+                )
+            if grants:
+                appended = await transaction.append([SealedEntry(grant) for grant in grants])
+                await transaction.commit()
+                indices = iter(range(appended.first_index, appended.tree_size))
+                decisions = [
+                    msgspec.structs.replace(decision, index=next(indices))
+                    if decision.status == "granted"
+                    else decision
+                    for decision in decisions
+                ]
+        return RecognitionResult(
+            learner_ref=learner_ref,
+            programme_id=programme.id,
+            programme_version=programme.version,
+            decisions=decisions,
+        )
+
+    async def reverse(self, recognition_index: int, reason: str) -> int:
+        """Admin: append ``recognition.reversed``; its outcomes are free for that requirement."""
+        bank = self._bank
+        bank.require_writable()
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            row = await learner_reads.recognition_row(connection, recognition_index)
+            if row is None:
+                raise NotFoundError(f"no recognition at entry {recognition_index}")
+            if row.reversed_index is not None:
+                raise AlreadyReversedError(
+                    f"recognition {recognition_index} was reversed by entry {row.reversed_index}"
+                )
+            entry = RecognitionReversed(
+                recognition_index=recognition_index,
+                learner_ref=row.learner_ref,
+                reason=reason,
+                cause="admin",
+                reversed_at=format_timestamp(self._now()),
+            )
+            appended = await transaction.append([SealedEntry(entry)])
+            await transaction.commit()
+        return appended.first_index
+
+    # Revocation and correction -----------------------------------------------------------------
+
+    async def revoke(
+        self, principal: Principal, issuer_id: str, record_id: str, reason: str
+    ) -> RevocationAccepted:
+        bank = self._bank
+        bank.require_writable()
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            entries, deltas = await self._revocation(
+                transaction, principal, issuer_id, record_id, reason, None
+            )
+            appended = await transaction.append(entries, deltas)
+            await transaction.commit()
+        return _revocation_accepted(appended.first_index, len(entries) - 1, None)
+
+    async def correct(
+        self, principal: Principal, issuer_id: str, record_id: str, request: CorrectionRequest
+    ) -> RevocationAccepted:
+        """Revoke the outcome and record its replacement, under a new record id, in one append."""
+        bank = self._bank
+        bank.require_writable()
+        record = request.outcome
+        if record.issuer_id not in (None, issuer_id):
+            raise MalformedError("outcome.issuer_id", f"a correction stays with {issuer_id}")
+        if record.record_id == record_id:
+            raise MalformedError("outcome.record_id", "a correction needs a new record id")
+        now = self._now()
+        replacement, personal = normalise_outcome(
+            record, issuer_id=issuer_id, pseudonymizer=bank.pseudonymizer, now=now
+        )
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            if await reads.find_outcome(connection, issuer_id, replacement.record_id) is not None:
+                raise ExistsWithDifferentContentError(
+                    f"record {replacement.record_id} of issuer {issuer_id} exists already",
+                    index=0,
+                )
+            entries, deltas = await self._revocation(
+                transaction, principal, issuer_id, record_id, request.reason, replacement.record_id
+            )
+            issuer = await reads.find_issuer(connection, issuer_id)
+            assert issuer is not None  # it deposited the outcome being corrected
+            totals = await load_totals(connection, [replacement.learner_ref])
+            for key, amount in deltas:  # the revoked award no longer counts toward the caps
+                totals[key] = totals.get(key, 0) + amount
+            rulebook = await bank.standards.rulebook(connection)
+            decision = rulebook.evaluate(replacement, issuer.kind, totals)
+            replacement = msgspec.structs.replace(replacement, award=decision.award)
+            entries.append(SealedEntry(replacement))
+            appended = await transaction.append(entries, [*deltas, *decision.deltas])
+            await access.upsert_person(
+                connection,
+                learner_ref=personal.learner_ref,
+                id_type=personal.id_type,
+                identifier=personal.identifier,
+                name=personal.name,
+            )
+            await transaction.commit()
+        return _revocation_accepted(appended.first_index, len(entries) - 2, appended.tree_size - 1)
+
+    async def _revocation(
+        self,
+        transaction: LogTransaction,
+        principal: Principal,
+        issuer_id: str,
+        record_id: str,
+        reason: str,
+        replaced_by: str | None,
+    ) -> tuple[Entries, Deltas]:
+        """The revocation, the reversals it causes, and the totals to take back."""
+        if principal.role != "admin" and not (
+            principal.role == "issuer" and principal.issuer_id == issuer_id
+        ):
+            raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
+        connection = transaction.connection
+        found = await learner_reads.outcome_row(connection, issuer_id, record_id)
+        if found is None:
+            raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
+        if found.revoked_index is not None:
+            raise AlreadyRevokedError(
+                f"outcome {issuer_id}/{record_id} was revoked by entry {found.revoked_index}"
+            )
+        entry = open_entry(await reads.entry(connection, found.entry_index))
+        assert isinstance(entry, OutcomeRecorded)
+        deltas: Deltas = []
+        if entry.award is not None:
+            standards = await learner_reads.standards_by_name(connection, [entry.award.standard])
+            deltas = [
+                (key, -amount)
+                for key, amount in award_deltas(entry, standards[entry.award.standard])
+            ]
+        now = format_timestamp(self._now())
+        entries: Entries = [
+            SealedEntry(
+                OutcomeRevoked(
+                    issuer_id=issuer_id,
+                    record_id=record_id,
+                    outcome_index=found.entry_index,
+                    learner_ref=entry.learner_ref,
+                    reason=reason,
+                    replaced_by=replaced_by,
+                    revoked_by="admin" if principal.role == "admin" else "issuer",
+                    revoked_at=now,
+                )
+            )
+        ]
+        uses = await learner_reads.uses_of(connection, [found.entry_index])
+        for recognition_index in sorted({use[2] for use in uses.get(found.entry_index, ())}):
+            entries.append(
+                SealedEntry(
+                    RecognitionReversed(
+                        recognition_index=recognition_index,
+                        learner_ref=entry.learner_ref,
+                        reason=f"outcome {issuer_id}/{record_id} was revoked: {reason}"[:200],
+                        cause="outcome_revoked",
+                        reversed_at=now,
+                    )
+                )
+            )
+        return entries, deltas
+
+
+def _requested(programme: Programme, requirement_ids: list[str]) -> list[Requirement]:
+    """The requirements applied for, in the programme's order; all of them when none is named."""
+    if not requirement_ids:
+        return list(programme.requirements)
+    known = {requirement.id for requirement in programme.requirements}
+    unknown = [name for name in requirement_ids if name not in known]
+    if unknown:
+        raise MalformedError(
+            "requirement_ids",
+            f"{programme.id}@{programme.version} has no requirement {', '.join(unknown)}",
+        )
+    wanted = set(requirement_ids)
+    return [requirement for requirement in programme.requirements if requirement.id in wanted]
+
+
+def _already(requirement_id: str, required: str) -> RequirementDecision:
+    return RequirementDecision(
+        requirement_id=requirement_id,
+        status="refused",
+        reason="already_recognised",
+        detail="this requirement is already recognised for the learner",
+        index=None,
+        outcomes=[],
+        credits_required=required,
+        credits_available="0.00",
+        credits_granted=None,
+        excluded=Exclusions(),
+    )
+
+
+def _revocation_accepted(first: int, reversals: int, replacement: int | None) -> RevocationAccepted:
+    return RevocationAccepted(
+        index=first,
+        reversed_recognitions=list(range(first + 1, first + 1 + reversals)),
+        replacement_index=replacement,
+    )
+
+
+async def _candidates(
+    transaction: LogTransaction, learner_ref: str, today: datetime.date
+) -> tuple[list[Candidate], set[tuple[str, str]]]:
+    """The learner's awarded outcomes as recognition sees them, and the (programme,
+    requirement) pairs they already hold a live recognition for."""
+    source, _ = await load_archive_source(transaction.connection, learner_ref, today)
+    uses = await learner_reads.uses_of(transaction.connection, list(source.outcomes))
+    candidates = []
+    for index, entry in source.outcomes.items():
+        award = entry.award
+        if award is None:
+            continue
+        standard = source.standards.get(award.standard)
+        candidates.append(
+            Candidate(
+                index=index,
+                standard_id=award.standard.rsplit("@", 1)[0],
+                category=award.category,
+                credits=parse_credits(award.credits),
+                completed_on=entry.completed_on,
+                valid_until=None
+                if standard is None
+                else valid_until(entry.completed_on, standard.validity_months),
+                revoked=index in source.revocations,
+                used_for=frozenset((use[0], use[1]) for use in uses.get(index, ())),
+            )
+        )
+    recognised = {
+        (grant.programme_id, grant.requirement_id)
+        for index, grant in source.recognitions.items()
+        if index not in source.reversals
+    }
+    return candidates, recognised
+
+
+async def _check_standards_exist(transaction: LogTransaction, programme: Programme) -> None:
+    """Every standard an equivalence rule names must have been published (any version)."""
+    published = await learner_reads.published_standard_ids(transaction.connection)
+    problems = [
+        (
+            f"requirements[{number}].satisfied_by.standards",
+            f"no standard {standard_id} is published",
+        )
+        for number, requirement in enumerate(programme.requirements)
+        for standard_id in requirement.satisfied_by.standards
+        if standard_id not in published
+    ]
+    if problems:
+        raise StandardInvalidError(problems)

@@ -1,0 +1,237 @@
+"""Reads behind archives and recognition: a learner's rows by learner_ref, entries by index.
+
+Every query starts from an index (``outcome.learner_ref``, ``recognition.learner_ref``, primary
+keys), so an archive costs a few indexed look-ups however long the log grows; nothing scans it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank.ledger.entries import open_entry
+from creditbank.storage.tables import (
+    issuer,
+    log_entry,
+    outcome,
+    programme,
+    recognition,
+    recognition_use,
+    standard,
+)
+from schemas.entries import Entry
+from schemas.standards import Programme, Standard
+
+__all__ = [
+    "OutcomeRow",
+    "RecognitionRow",
+    "decoded",
+    "entries_at",
+    "issuer_names",
+    "learner_outcomes",
+    "learner_recognitions",
+    "outcome_row",
+    "programme_document",
+    "programme_documents",
+    "published_standard_ids",
+    "recognition_row",
+    "standards_by_name",
+    "uses_of",
+]
+
+# Indices per IN (...) list: well under SQLite's 32,766 variables and PostgreSQL's 65,535.
+indices_per_query = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    issuer_id: str
+    record_id: str
+    entry_index: int
+    award_standard: str | None
+    revoked_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionRow:
+    entry_index: int
+    learner_ref: str
+    programme_id: str
+    programme_version: int
+    requirement_id: str
+    reversed_index: int | None
+
+
+async def learner_outcomes(connection: AsyncConnection, learner_ref: str) -> list[OutcomeRow]:
+    rows = await connection.execute(
+        sa.select(
+            outcome.c.issuer_id,
+            outcome.c.record_id,
+            outcome.c.entry_index,
+            outcome.c.award_standard,
+            outcome.c.revoked_index,
+        )
+        .where(outcome.c.learner_ref == learner_ref)
+        .order_by(outcome.c.entry_index)
+    )
+    return [OutcomeRow(*row) for row in rows]
+
+
+async def learner_recognitions(
+    connection: AsyncConnection, learner_ref: str
+) -> list[RecognitionRow]:
+    rows = await connection.execute(
+        sa.select(
+            recognition.c.entry_index,
+            recognition.c.learner_ref,
+            recognition.c.programme_id,
+            recognition.c.programme_version,
+            recognition.c.requirement_id,
+            recognition.c.reversed_index,
+        )
+        .where(recognition.c.learner_ref == learner_ref)
+        .order_by(recognition.c.entry_index)
+    )
+    return [RecognitionRow(*row) for row in rows]
+
+
+def _parts(indices: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(set(indices))
+    for start in range(0, len(ordered), indices_per_query):
+        yield ordered[start : start + indices_per_query]
+
+
+async def entries_at(connection: AsyncConnection, indices: Iterable[int]) -> dict[int, bytes]:
+    """The canonical bytes of the entries at these indices (primary-key look-ups)."""
+    found: dict[int, bytes] = {}
+    for part in _parts(indices):
+        rows = await connection.execute(
+            sa.select(log_entry.c.idx, log_entry.c.body).where(log_entry.c.idx.in_(part))
+        )
+        found.update((index, bytes(body)) for index, body in rows)
+    return found
+
+
+def decoded(bodies: dict[int, bytes]) -> dict[int, Entry]:
+    return {index: open_entry(body) for index, body in bodies.items()}
+
+
+async def uses_of(
+    connection: AsyncConnection, outcome_indices: Sequence[int]
+) -> dict[int, set[tuple[str, str, int]]]:
+    """For each outcome, the (programme, requirement, recognition) of each live use of it."""
+    uses: dict[int, set[tuple[str, str, int]]] = {}
+    for part in _parts(outcome_indices):
+        rows = await connection.execute(
+            sa.select(
+                recognition_use.c.outcome_index,
+                recognition_use.c.programme_id,
+                recognition_use.c.requirement_id,
+                recognition_use.c.recognition_index,
+            ).where(recognition_use.c.outcome_index.in_(part))
+        )
+        for index, programme_id, requirement_id, recognition_index in rows:
+            uses.setdefault(index, set()).add((programme_id, requirement_id, recognition_index))
+    return uses
+
+
+async def standards_by_name(
+    connection: AsyncConnection, names: Iterable[str]
+) -> dict[str, Standard]:
+    """Published standard documents by ``<id>@<version>`` (retired ones included)."""
+    wanted = {tuple(name.rsplit("@", 1)) for name in names}
+    if not wanted:
+        return {}
+    rows = await connection.execute(
+        sa.select(standard.c.document).where(
+            standard.c.standard_id.in_(sorted({standard_id for standard_id, _ in wanted}))
+        )
+    )
+    documents = (msgspec.json.decode(text, type=Standard) for (text,) in rows)
+    return {
+        f"{document.id}@{document.version}": document
+        for document in documents
+        if (document.id, str(document.version)) in wanted
+    }
+
+
+async def programme_document(
+    connection: AsyncConnection, programme_id: str, version: int | None = None
+) -> tuple[Programme, int] | None:
+    """A programme version (the latest when ``version`` is None) and its published index."""
+    query = sa.select(programme.c.document, programme.c.published_index).where(
+        programme.c.programme_id == programme_id
+    )
+    if version is not None:
+        query = query.where(programme.c.version == version)
+    row = (await connection.execute(query.order_by(programme.c.version.desc()).limit(1))).first()
+    if row is None:
+        return None
+    return msgspec.json.decode(row.document, type=Programme), row.published_index
+
+
+async def programme_documents(
+    connection: AsyncConnection, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Programme]:
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await connection.execute(
+        sa.select(programme.c.document).where(
+            programme.c.programme_id.in_(sorted({programme_id for programme_id, _ in wanted}))
+        )
+    )
+    documents = (msgspec.json.decode(text, type=Programme) for (text,) in rows)
+    return {(d.id, d.version): d for d in documents if (d.id, d.version) in wanted}
+
+
+async def issuer_names(connection: AsyncConnection, issuer_ids: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(issuer_ids))
+    if not wanted:
+        return {}
+    rows = await connection.execute(
+        sa.select(issuer.c.issuer_id, issuer.c.name).where(issuer.c.issuer_id.in_(wanted))
+    )
+    return {str(issuer_id): str(name) for issuer_id, name in rows}
+
+
+async def recognition_row(connection: AsyncConnection, index: int) -> RecognitionRow | None:
+    row = (
+        await connection.execute(
+            sa.select(
+                recognition.c.entry_index,
+                recognition.c.learner_ref,
+                recognition.c.programme_id,
+                recognition.c.programme_version,
+                recognition.c.requirement_id,
+                recognition.c.reversed_index,
+            ).where(recognition.c.entry_index == index)
+        )
+    ).first()
+    return None if row is None else RecognitionRow(*row)
+
+
+async def outcome_row(
+    connection: AsyncConnection, issuer_id: str, record_id: str
+) -> OutcomeRow | None:
+    row = (
+        await connection.execute(
+            sa.select(
+                outcome.c.issuer_id,
+                outcome.c.record_id,
+                outcome.c.entry_index,
+                outcome.c.award_standard,
+                outcome.c.revoked_index,
+            ).where(outcome.c.issuer_id == issuer_id, outcome.c.record_id == record_id)
+        )
+    ).first()
+    return None if row is None else OutcomeRow(*row)
+
+
+async def published_standard_ids(connection: AsyncConnection) -> set[str]:
+    rows = await connection.execute(sa.select(standard.c.standard_id).distinct())
+    return {standard_id for (standard_id,) in rows}
