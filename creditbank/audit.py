@@ -22,7 +22,14 @@ from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
 from creditbank.storage.tables import checkpoint as checkpoint_table
 from creditbank.storage.tile_store import read_tiles
-from creditbank.verification import LogSource, RebuildReport, VerificationError, rebuild_and_compare
+from creditbank.verification import (
+    LogSource,
+    RebuildReport,
+    VerificationError,
+    expected_origin,
+    open_trusted,
+    rebuild_and_compare,
+)
 
 __all__ = ["Verified", "expected_origin", "open_trusted", "summary", "verify_database"]
 
@@ -32,27 +39,6 @@ class Verified:
     checkpoint: Checkpoint
     report: RebuildReport
     lines: list[str]
-
-
-def expected_origin(verifiers: list[VerifierKey], origin: str | None) -> str:
-    """The origin to insist on: given, or the one name all trusted keys share."""
-    if origin is not None:
-        return origin
-    names = {key.name for key in verifiers}
-    if len(names) != 1:
-        raise VerificationError(
-            "the trusted keys name several logs; say which one with --origin"
-            if names
-            else "no trusted verifier key"
-        )
-    return names.pop()
-
-
-def open_trusted(signed_note: str, verifiers: list[VerifierKey], origin: str) -> Checkpoint:
-    try:
-        return open_checkpoint(signed_note, verifiers, origin)
-    except NoteError as error:
-        raise VerificationError(f"the checkpoint does not verify: {error.message}") from error
 
 
 def summary(report: RebuildReport) -> list[str]:

@@ -91,7 +91,10 @@ class Bank:
         # Imports keep their input and row results under the data directory.
         self.imports = ImportDesk(self, data_dir or Path(DEFAULT_DATA_DIR))
         self.archives = ArchiveDesk(
-            engine=engine, pseudonymizer=pseudonymizer, clock=clock, keys=lambda: self.keys
+            engine=engine,
+            pseudonymizer=pseudonymizer,
+            clock=lambda: self.clock(),  # the bank's clock, even when a test replaces it
+            keys=lambda: self.keys,
         )
         self.recognitions = RecognitionDesk(self)
 

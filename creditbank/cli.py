@@ -7,6 +7,10 @@
     creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T]
     creditbank verify --database URL [--vkey KEY]...
     creditbank import FILE --issuer ID [...] | --url URL --token T [...]   (see cli_import)
+    creditbank verify-bundle FILE [--vkey KEY]... [--origin ORIGIN]          (see cli_bundle)
+    creditbank learners archive|export|recognise REF [...]                  (see cli_learners)
+    creditbank outcomes revoke ISSUER RECORD --reason TEXT
+    creditbank recognitions reverse INDEX --reason TEXT
 
 Configuration comes from the environment (see README.md). Errors print one line and exit 2;
 a verification failure exits 1.
@@ -22,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creditbank import cli_import, cli_rules
+from creditbank import cli_bundle, cli_import, cli_learners, cli_rules
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
@@ -70,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
     cli_rules.add_commands(commands)
     cli_import.add_command(commands)
+    cli_bundle.add_command(commands)
+    cli_learners.add_commands(commands)
     return parser
 
 
@@ -105,6 +111,10 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return cli_rules.run(settings, arguments)
     if command == "import":
         return cli_import.run(settings, arguments)
+    if command == "verify-bundle":
+        return cli_bundle.run(arguments)
+    if command in ("learners", "outcomes", "recognitions"):
+        return cli_learners.run(settings, arguments)
     return _verify(settings, arguments)
 
 

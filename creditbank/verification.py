@@ -13,12 +13,21 @@ import bisect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from creditbank.errors import CanonicalError, LedgerError
+from creditbank.errors import CanonicalError, LedgerError, NoteError
+from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.entries import open_entry
 from creditbank.ledger.hashing import EMPTY_ROOT, leaf_hashes
+from creditbank.ledger.note import VerifierKey
 from creditbank.ledger.tiles import TileId, integrate
 
-__all__ = ["LogSource", "RebuildReport", "VerificationError", "rebuild_and_compare"]
+__all__ = [
+    "LogSource",
+    "RebuildReport",
+    "VerificationError",
+    "expected_origin",
+    "open_trusted",
+    "rebuild_and_compare",
+]
 
 # Entries are read a whole number of bundles at a time.
 chunk_entries = 256 * 64
@@ -30,6 +39,27 @@ class VerificationError(LedgerError):
     def __init__(self, message: str, *, index: int | None = None) -> None:
         super().__init__(message)
         self.index = index
+
+
+def expected_origin(verifiers: list[VerifierKey], origin: str | None) -> str:
+    """The origin to insist on: given, or the one name all trusted keys share."""
+    if origin is not None:
+        return origin
+    names = {key.name for key in verifiers}
+    if len(names) != 1:
+        raise VerificationError(
+            "the trusted keys name several logs; say which one with --origin"
+            if names
+            else "no trusted verifier key"
+        )
+    return names.pop()
+
+
+def open_trusted(signed_note: str, verifiers: list[VerifierKey], origin: str) -> Checkpoint:
+    try:
+        return open_checkpoint(signed_note, verifiers, origin)
+    except NoteError as error:
+        raise VerificationError(f"the checkpoint does not verify: {error.message}") from error
 
 
 @dataclass(frozen=True, kw_only=True)

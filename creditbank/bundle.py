@@ -1,0 +1,389 @@
+"""Offline verification of an exported learner archive bundle (pure, no I/O).
+
+A bundle (``schemas.learners.ArchiveBundle``) is a learner's archive, every entry it rests on
+with its RFC 9162 inclusion proof, and the signed checkpoint those proofs lead to. Verifying it:
+
+1. the checkpoint is signed by a trusted key named after the log's origin;
+2. every entry's bytes are included in that checkpoint's tree at their index, and are a canonical
+   entry of this learner that belongs in an archive;
+3. the archive says what the entries say. The archive is rebuilt from the verified entries with
+   the same ``build_archive`` the bank uses, and every field the entries determine must agree:
+   each outcome's record and award, its revocation, each recognition and its reversal, which live
+   recognitions used which outcome, and the credit totals.
+
+The entries cannot prove issuer names, programme titles (their entries are not in a bundle) or
+whether a live outcome is past its standard's validity (that needs the standard); those claims
+are only checked for consistency with the rest of the archive.
+
+Without keys from the caller the bundle's own ``verifier_keys`` are used, which proves only that
+the bundle is self-consistent: whoever made it could have signed it. ``VerifiedBundle`` says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import msgspec
+
+from creditbank import limits
+from creditbank.archive import ArchiveFilter, ArchiveSource, build_archive
+from creditbank.errors import CanonicalError, NoteError, ProofError
+from creditbank.ledger.checkpoint import Checkpoint
+from creditbank.ledger.entries import open_entry
+from creditbank.ledger.hashing import leaf_hash
+from creditbank.ledger.merkle import verify_inclusion
+from creditbank.ledger.note import VerifierKey, decode_base64
+from creditbank.rules.arithmetic import credits_text, parse_credits
+from creditbank.verification import VerificationError, expected_origin, open_trusted
+from schemas.entries import (
+    Entry,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    RecognitionGranted,
+    RecognitionReversed,
+)
+from schemas.learners import (
+    Archive,
+    ArchiveBundle,
+    ArchiveOutcome,
+    ArchiveRecognition,
+    BundleEntry,
+    CreditTotal,
+    ReversalView,
+    RevocationView,
+    bundle_format,
+)
+
+__all__ = ["VerifiedBundle", "verify_bundle"]
+
+_archive_kinds = (OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed)
+_Indexed = TypeVar("_Indexed", ArchiveOutcome, ArchiveRecognition)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifiedBundle:
+    checkpoint: Checkpoint  # verified; every entry is proved included in its tree
+    tree_size: int
+    entries_checked: int
+    keys_from_bundle: bool  # True: only self-consistency is proved, not who signed
+    archive: Archive
+
+
+class _Head(msgspec.Struct):
+    """Just enough of a bundle to tell whether it is one, before decoding it strictly."""
+
+    format: str | None = None
+
+
+def verify_bundle(
+    data: bytes, trusted: list[VerifierKey] | None, *, origin: str | None = None
+) -> VerifiedBundle:
+    """Verify ``data`` (a bundle's JSON) against ``trusted`` keys, or the bundle's own if None.
+
+    ``origin`` defaults to the one name the keys share. Raises VerificationError at the first
+    problem, naming the entry at fault where there is one.
+    """
+    bundle = _decode(data)
+    verifiers = trusted if trusted is not None else _bundle_keys(bundle.verifier_keys)
+    checkpoint = _open_checkpoint(bundle.checkpoint, verifiers, origin)
+    entries = _verified_entries(bundle.entries, checkpoint)
+    source = _source(bundle.archive, entries)
+    _check_archive(bundle.archive, source, checkpoint, entries)
+    return VerifiedBundle(
+        checkpoint=checkpoint,
+        tree_size=checkpoint.size,
+        entries_checked=len(entries),
+        keys_from_bundle=trusted is None,
+        archive=bundle.archive,
+    )
+
+
+def _decode(data: bytes) -> ArchiveBundle:
+    try:
+        head = msgspec.json.decode(data, type=_Head)
+    except msgspec.DecodeError as error:
+        raise VerificationError(f"the file is not a JSON object: {error}") from None
+    if head.format != bundle_format:
+        raise VerificationError(
+            f"the file is not a {bundle_format} bundle (its format is {head.format!r})"
+        )
+    try:
+        return msgspec.json.decode(data, type=ArchiveBundle)
+    except msgspec.DecodeError as error:
+        raise VerificationError(f"the bundle is malformed: {error}") from None
+
+
+def _bundle_keys(texts: list[str]) -> list[VerifierKey]:
+    keys = []
+    for text in texts:
+        try:
+            keys.append(VerifierKey.parse(text))
+        except NoteError as error:
+            raise VerificationError(f"bad verifier key in the bundle: {error.message}") from None
+    return keys
+
+
+def _open_checkpoint(signed: str, verifiers: list[VerifierKey], origin: str | None) -> Checkpoint:
+    return open_trusted(signed, verifiers, expected_origin(verifiers, origin))
+
+
+def _verified_entries(items: list[BundleEntry], checkpoint: Checkpoint) -> dict[int, Entry]:
+    entries: dict[int, Entry] = {}
+    for item in items:
+        if item.index in entries:
+            raise _about(item.index, "listed twice")
+        entries[item.index] = _verified_entry(item, checkpoint)
+    return entries
+
+
+def _verified_entry(item: BundleEntry, checkpoint: Checkpoint) -> Entry:
+    body = decode_base64(item.body)
+    if body is None or len(body) > limits.entry_bytes_max:
+        raise _about(item.index, "body is not standard base64 of at most 65,535 bytes")
+    proof = [decode_base64(text) for text in item.proof]
+    # The proof is checked before the body is decoded: a changed byte is reported as what it
+    # is, bytes the checkpoint does not cover, whether or not they still parse.
+    try:
+        if None in proof:
+            raise ProofError("a proof hash is not standard base64")
+        hashes = [node for node in proof if node is not None]  # all of them; typed as bytes
+        verify_inclusion(leaf_hash(body), item.index, checkpoint.size, hashes, checkpoint.root)
+    except ProofError as error:
+        raise _about(
+            item.index, f"inclusion proof does not verify against the checkpoint ({error.message})"
+        ) from None
+    try:
+        return open_entry(body)
+    except CanonicalError as error:
+        raise _about(item.index, f"not a canonical entry: {error.message}") from None
+
+
+def _source(archive: Archive, entries: Mapping[int, Entry]) -> ArchiveSource:
+    """What ``build_archive`` needs, from the verified entries; each must be this learner's."""
+    source = ArchiveSource(
+        learner_ref=archive.learner_ref, tree_size=archive.tree_size, today=archive.as_of
+    )
+    # Names are not in these entries: take the archive's, so they never cause a mismatch alone.
+    source.issuer_names = {o.issuer_id: o.issuer_name for o in archive.outcomes if o.issuer_name}
+    # Ascending order: a revocation or reversal always comes after the entry it refers to.
+    for index, entry in sorted(entries.items()):
+        if not isinstance(entry, _archive_kinds):
+            raise _about(index, f"{_kind(entry)} entries have no place in a learner's archive")
+        if entry.learner_ref != archive.learner_ref:
+            raise _about(
+                index, f"is about another learner ({entry.learner_ref}), not {archive.learner_ref}"
+            )
+        if isinstance(entry, OutcomeRecorded):
+            source.outcomes[index] = entry
+        elif isinstance(entry, RecognitionGranted):
+            for used in entry.outcomes:
+                if used not in source.outcomes:
+                    raise _about(
+                        index, f"recognises outcome {used}, which is not an outcome in the bundle"
+                    )
+            source.recognitions[index] = entry
+        elif isinstance(entry, OutcomeRevoked):
+            _add_revocation(source, index, entry)
+        else:
+            _add_reversal(source, index, entry)
+    return source
+
+
+def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) -> None:
+    outcome = source.outcomes.get(entry.outcome_index)
+    if outcome is None:
+        raise _about(
+            index, f"revokes entry {entry.outcome_index}, which is not an outcome in the bundle"
+        )
+    if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
+        raise _about(index, f"names a different record than outcome {entry.outcome_index}")
+    if entry.outcome_index in source.revocations:
+        raise _about(index, f"revokes outcome {entry.outcome_index} a second time")
+    source.revocations[entry.outcome_index] = (index, entry)
+
+
+def _add_reversal(source: ArchiveSource, index: int, entry: RecognitionReversed) -> None:
+    if entry.recognition_index not in source.recognitions:
+        raise _about(
+            index, f"reverses entry {entry.recognition_index}, not a recognition in the bundle"
+        )
+    if entry.recognition_index in source.reversals:
+        raise _about(index, f"reverses recognition {entry.recognition_index} a second time")
+    source.reversals[entry.recognition_index] = (index, entry)
+
+
+def _check_archive(
+    archive: Archive, source: ArchiveSource, checkpoint: Checkpoint, entries: Mapping[int, Entry]
+) -> None:
+    if archive.tree_size != checkpoint.size:
+        raise VerificationError(
+            f"the archive was read at tree size {archive.tree_size}, "
+            f"the checkpoint is at {checkpoint.size}"
+        )
+    if archive.outcomes_total != len(archive.outcomes):
+        raise VerificationError(
+            f"the archive shows {len(archive.outcomes)} of its {archive.outcomes_total} outcomes; "
+            "a bundle must hold them all"
+        )
+    rebuilt = build_archive(source, ArchiveFilter(page_size=max(1, len(source.outcomes))))
+    # Recognitions first: a missing reversal is reported as such, not as the recognised_by of
+    # every outcome it would have freed.
+    _check_recognitions(archive, rebuilt, entries)
+    _check_outcomes(archive, rebuilt, entries)
+    _check_totals(archive, rebuilt)
+
+
+def _check_outcomes(archive: Archive, rebuilt: Archive, entries: Mapping[int, Entry]) -> None:
+    claimed = _by_index(archive.outcomes, "outcome")
+    actual = {outcome.index: outcome for outcome in rebuilt.outcomes}
+    _check_same_indices(claimed, actual, entries, "outcome.recorded")
+    for index, outcome in sorted(claimed.items()):
+        _check_validity_claim(outcome, archive)
+        real = actual[index]
+        _check_link(f"archive outcome {index}", outcome.revoked, real.revoked, "revoked")
+        # Expiry needs the standard, which is not in the bundle: compare as the rebuild sees it.
+        comparable = msgspec.structs.replace(
+            outcome,
+            status="valid" if outcome.status == "expired" else outcome.status,
+            valid_until=None,
+        )
+        _check_fields(f"archive outcome {index}", comparable, real, index)
+
+
+def _check_validity_claim(outcome: ArchiveOutcome, archive: Archive) -> None:
+    """Whether a live outcome has expired cannot be proved here, but it must at least agree
+    with the date it claims to be valid until."""
+    if outcome.status == "revoked":
+        return
+    expired = outcome.valid_until is not None and outcome.valid_until < archive.as_of
+    if expired != (outcome.status == "expired") or (expired and outcome.award is None):
+        raise VerificationError(
+            f"archive outcome {outcome.index} is shown {outcome.status} with valid_until "
+            f"{outcome.valid_until} on {archive.as_of}",
+            index=outcome.index,
+        )
+
+
+def _check_recognitions(archive: Archive, rebuilt: Archive, entries: Mapping[int, Entry]) -> None:
+    claimed = _by_index(archive.recognitions, "recognition")
+    actual = {grant.index: grant for grant in rebuilt.recognitions}
+    _check_same_indices(claimed, actual, entries, "recognition.granted")
+    for index, grant in sorted(claimed.items()):
+        real = actual[index]
+        _check_link(f"archive recognition {index}", grant.reversed, real.reversed, "reversed")
+        # Titles come from the programme's own entry, which the bundle does not carry.
+        comparable = msgspec.structs.replace(
+            grant, institution="", programme_title="", requirement_title=""
+        )
+        _check_fields(f"archive recognition {index}", comparable, real, index)
+
+
+def _check_totals(archive: Archive, rebuilt: Archive) -> None:
+    """Totals follow from the verified awards, less what the archive says has expired."""
+    expired = _expired_hundredths(archive.outcomes)
+    for name, stated, real in (
+        ("overall", [_overall(archive)], [_overall(rebuilt)]),
+        ("category", archive.by_category, rebuilt.by_category),
+        ("year", archive.by_year, rebuilt.by_year),
+    ):
+        expected = [
+            msgspec.structs.replace(
+                total,
+                valid_credits=credits_text(
+                    parse_credits(total.credits) - expired[name].get(total.key, 0)
+                ),
+            )
+            for total in real
+        ]
+        if stated != expected:
+            raise VerificationError(
+                f"the archive's {name} credit totals are not those of its outcomes: "
+                f"{_totals_text(stated)} instead of {_totals_text(expected)}"
+            )
+
+
+def _overall(archive: Archive) -> CreditTotal:
+    # The number of outcomes counted is not part of an archive's overall total.
+    return CreditTotal(
+        key="all", credits=archive.credits, valid_credits=archive.valid_credits, outcomes=0
+    )
+
+
+def _expired_hundredths(outcomes: Iterable[ArchiveOutcome]) -> dict[str, dict[str, int]]:
+    expired: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for outcome in outcomes:
+        if outcome.status == "expired" and outcome.award is not None:
+            credits = parse_credits(outcome.award.credits)
+            expired["overall"]["all"] += credits
+            expired["category"][outcome.award.category] += credits
+            expired["year"][str(outcome.completed_on.year)] += credits
+    return expired
+
+
+def _totals_text(totals: list[CreditTotal]) -> str:
+    return ", ".join(f"{t.key}: {t.credits} (valid {t.valid_credits})" for t in totals) or "none"
+
+
+def _by_index(items: list[_Indexed], what: str) -> dict[int, _Indexed]:
+    by_index: dict[int, _Indexed] = {}
+    for item in items:
+        if by_index.setdefault(item.index, item) is not item:
+            raise VerificationError(f"the archive lists {what} {item.index} twice")
+    return by_index
+
+
+def _check_link(
+    what: str,
+    stated: RevocationView | ReversalView | None,
+    real: RevocationView | ReversalView | None,
+    change: str,
+) -> None:
+    """A revocation or reversal is shown exactly when the bundle holds its entry."""
+    if stated is not None and real is None:
+        raise VerificationError(
+            f"{what} is shown {change} by entry {stated.index}, "
+            "which is not such an entry in the bundle"
+        )
+    if stated is None and real is not None:
+        raise _about(real.index, f"{what} was {change} by this entry; the archive does not say so")
+
+
+def _check_same_indices(
+    claimed: Mapping[int, object],
+    actual: Mapping[int, object],
+    entries: Mapping[int, Entry],
+    kind: str,
+) -> None:
+    """Every item the archive shows has its entry, and every such entry is shown."""
+    if missing := claimed.keys() - actual.keys():
+        index = min(missing)
+        found = entries.get(index)
+        problem = "is not in the bundle" if found is None else f"is a {_kind(found)}"
+        raise VerificationError(
+            f"archive {kind.split('.')[0]} {index}: its {kind} entry {problem}", index=index
+        )
+    if unshown := actual.keys() - claimed.keys():
+        raise _about(min(unshown), f"this learner's {kind}, which the archive does not show")
+
+
+def _check_fields(what: str, claimed: msgspec.Struct, actual: msgspec.Struct, index: int) -> None:
+    for name in claimed.__struct_fields__:
+        stated, real = getattr(claimed, name), getattr(actual, name)
+        if stated != real:
+            # A nested struct (an award, a revocation) would make an unreadable message.
+            nested = isinstance(stated, msgspec.Struct) or isinstance(real, msgspec.Struct)
+            detail = "" if nested else f": {stated!r} in the archive, {real!r} in the entries"
+            # A revocation or reversal has its own entry: name that one.
+            at = real.index if isinstance(real, RevocationView | ReversalView) else index
+            raise VerificationError(f"{what}: {name} does not match entry {at}{detail}", index=at)
+
+
+def _kind(entry: Entry) -> str:
+    return str(type(entry).__struct_config__.tag)
+
+
+def _about(index: int, problem: str) -> VerificationError:
+    return VerificationError(f"entry {index}: {problem}", index=index)
