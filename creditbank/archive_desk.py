@@ -109,10 +109,22 @@ class ArchiveDesk:
         return build_archive(source, query)
 
     async def export(self, principal: Principal, learner_ref: str) -> ArchiveBundle:
-        """The whole archive, each entry it rests on with its inclusion proof, one checkpoint."""
+        """The whole archive, each entry it rests on with its inclusion proof, one checkpoint.
+
+        Besides the learner's own entries, the bundle holds the registrations of the issuers
+        and the publications of the standards and programmes the archive names.
+        """
         check_learner_visible(principal, learner_ref)
         async with snapshot(self._engine) as connection:
             source, bodies = await load_archive_source(connection, learner_ref, self._today())
+            # The entries behind names, titles and validity, so the bundle proves those too.
+            documents = await learner_reads.document_indices(
+                connection,
+                source.issuer_names,
+                source.standards,
+                source.programmes,
+            )
+            bodies.update(await learner_reads.entries_at(connection, documents))
             stored = await reads.latest_checkpoint(connection)
             if stored is None:
                 raise NotFoundError("the log has no checkpoint yet")

@@ -7,13 +7,12 @@ with its RFC 9162 inclusion proof, and the signed checkpoint those proofs lead t
 2. every entry's bytes are included in that checkpoint's tree at their index, and are a canonical
    entry of this learner that belongs in an archive;
 3. the archive says what the entries say. The archive is rebuilt from the verified entries with
-   the same ``build_archive`` the bank uses, and every field the entries determine must agree:
-   each outcome's record and award, its revocation, each recognition and its reversal, which live
-   recognitions used which outcome, and the credit totals.
+   the same ``build_archive`` the bank uses and must agree in every field: each outcome's record
+   and award, its revocation, its validity (from the standard's own entry), each recognition and
+   its reversal, issuer names and programme titles (from their entries), and the totals.
 
-The entries cannot prove issuer names, programme titles (their entries are not in a bundle) or
-whether a live outcome is past its standard's validity (that needs the standard); those claims
-are only checked for consistency with the rest of the archive.
+What a bundle cannot prove is that it is complete: a bank could leave an outcome out. Its
+checkpoint lets the learner hold the bank to every entry it does contain.
 
 Without keys from the caller the bundle's own ``verifier_keys`` are used, which proves only that
 the bundle is self-consistent: whoever made it could have signed it. ``VerifiedBundle`` says so.
@@ -21,8 +20,7 @@ the bundle is self-consistent: whoever made it could have signed it. ``VerifiedB
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -36,14 +34,16 @@ from creditbank.ledger.entries import open_entry
 from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import verify_inclusion
 from creditbank.ledger.note import VerifierKey, decode_base64
-from creditbank.rules.arithmetic import credits_text, parse_credits
 from creditbank.verification import VerificationError, expected_origin, open_trusted
 from schemas.entries import (
     Entry,
+    IssuerRegistered,
     OutcomeRecorded,
     OutcomeRevoked,
+    ProgrammePublished,
     RecognitionGranted,
     RecognitionReversed,
+    StandardPublished,
 )
 from schemas.learners import (
     Archive,
@@ -51,7 +51,6 @@ from schemas.learners import (
     ArchiveOutcome,
     ArchiveRecognition,
     BundleEntry,
-    CreditTotal,
     ReversalView,
     RevocationView,
     bundle_format,
@@ -60,6 +59,8 @@ from schemas.learners import (
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
 _archive_kinds = (OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed)
+# The entries behind the names, titles and validity an archive shows: anyone's, not the learner's.
+_document_kinds = (IssuerRegistered, StandardPublished, ProgrammePublished)
 _Indexed = TypeVar("_Indexed", ArchiveOutcome, ArchiveRecognition)
 
 
@@ -166,10 +167,11 @@ def _source(archive: Archive, entries: Mapping[int, Entry]) -> ArchiveSource:
     source = ArchiveSource(
         learner_ref=archive.learner_ref, tree_size=archive.tree_size, today=archive.as_of
     )
-    # Names are not in these entries: take the archive's, so they never cause a mismatch alone.
-    source.issuer_names = {o.issuer_id: o.issuer_name for o in archive.outcomes if o.issuer_name}
     # Ascending order: a revocation or reversal always comes after the entry it refers to.
     for index, entry in sorted(entries.items()):
+        if isinstance(entry, _document_kinds):
+            _add_document(source, entry)
+            continue
         if not isinstance(entry, _archive_kinds):
             raise _about(index, f"{_kind(entry)} entries have no place in a learner's archive")
         if entry.learner_ref != archive.learner_ref:
@@ -190,6 +192,35 @@ def _source(archive: Archive, entries: Mapping[int, Entry]) -> ArchiveSource:
         else:
             _add_reversal(source, index, entry)
     return source
+
+
+def _add_document(
+    source: ArchiveSource, entry: IssuerRegistered | StandardPublished | ProgrammePublished
+) -> None:
+    if isinstance(entry, IssuerRegistered):
+        source.issuer_names[entry.issuer_id] = entry.name
+    elif isinstance(entry, StandardPublished):
+        source.standards[f"{entry.standard.id}@{entry.standard.version}"] = entry.standard
+    else:
+        source.programmes[(entry.programme.id, entry.programme.version)] = entry.programme
+
+
+def _check_documents(source: ArchiveSource) -> None:
+    """Every issuer, standard and programme the archive names has its entry in the bundle."""
+    for index, outcome in sorted(source.outcomes.items()):
+        if outcome.issuer_id not in source.issuer_names:
+            raise _about(index, f"issuer {outcome.issuer_id}'s registration is not in the bundle")
+        if outcome.award is not None and outcome.award.standard not in source.standards:
+            raise _about(
+                index, f"the publication of standard {outcome.award.standard} is not in the bundle"
+            )
+    for index, grant in sorted(source.recognitions.items()):
+        if (grant.programme_id, grant.programme_version) not in source.programmes:
+            raise _about(
+                index,
+                f"the publication of programme {grant.programme_id}@{grant.programme_version} "
+                "is not in the bundle",
+            )
 
 
 def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) -> None:
@@ -228,6 +259,7 @@ def _check_archive(
             f"the archive shows {len(archive.outcomes)} of its {archive.outcomes_total} outcomes; "
             "a bundle must hold them all"
         )
+    _check_documents(source)
     rebuilt = build_archive(source, ArchiveFilter(page_size=max(1, len(source.outcomes))))
     # Recognitions first: a missing reversal is reported as such, not as the recognised_by of
     # every outcome it would have freed.
@@ -241,30 +273,9 @@ def _check_outcomes(archive: Archive, rebuilt: Archive, entries: Mapping[int, En
     actual = {outcome.index: outcome for outcome in rebuilt.outcomes}
     _check_same_indices(claimed, actual, entries, "outcome.recorded")
     for index, outcome in sorted(claimed.items()):
-        _check_validity_claim(outcome, archive)
         real = actual[index]
         _check_link(f"archive outcome {index}", outcome.revoked, real.revoked, "revoked")
-        # Expiry needs the standard, which is not in the bundle: compare as the rebuild sees it.
-        comparable = msgspec.structs.replace(
-            outcome,
-            status="valid" if outcome.status == "expired" else outcome.status,
-            valid_until=None,
-        )
-        _check_fields(f"archive outcome {index}", comparable, real, index)
-
-
-def _check_validity_claim(outcome: ArchiveOutcome, archive: Archive) -> None:
-    """Whether a live outcome has expired cannot be proved here, but it must at least agree
-    with the date it claims to be valid until."""
-    if outcome.status == "revoked":
-        return
-    expired = outcome.valid_until is not None and outcome.valid_until < archive.as_of
-    if expired != (outcome.status == "expired") or (expired and outcome.award is None):
-        raise VerificationError(
-            f"archive outcome {outcome.index} is shown {outcome.status} with valid_until "
-            f"{outcome.valid_until} on {archive.as_of}",
-            index=outcome.index,
-        )
+        _check_fields(f"archive outcome {index}", outcome, real, index)
 
 
 def _check_recognitions(archive: Archive, rebuilt: Archive, entries: Mapping[int, Entry]) -> None:
@@ -274,57 +285,24 @@ def _check_recognitions(archive: Archive, rebuilt: Archive, entries: Mapping[int
     for index, grant in sorted(claimed.items()):
         real = actual[index]
         _check_link(f"archive recognition {index}", grant.reversed, real.reversed, "reversed")
-        # Titles come from the programme's own entry, which the bundle does not carry.
-        comparable = msgspec.structs.replace(
-            grant, institution="", programme_title="", requirement_title=""
-        )
-        _check_fields(f"archive recognition {index}", comparable, real, index)
+        _check_fields(f"archive recognition {index}", grant, real, index)
 
 
 def _check_totals(archive: Archive, rebuilt: Archive) -> None:
-    """Totals follow from the verified awards, less what the archive says has expired."""
-    expired = _expired_hundredths(archive.outcomes)
+    """The totals are those of the verified awards, valid ones judged by their standards."""
     for name, stated, real in (
-        ("overall", [_overall(archive)], [_overall(rebuilt)]),
+        (
+            "overall",
+            [(archive.credits, archive.valid_credits)],
+            [(rebuilt.credits, rebuilt.valid_credits)],
+        ),
         ("category", archive.by_category, rebuilt.by_category),
         ("year", archive.by_year, rebuilt.by_year),
     ):
-        expected = [
-            msgspec.structs.replace(
-                total,
-                valid_credits=credits_text(
-                    parse_credits(total.credits) - expired[name].get(total.key, 0)
-                ),
-            )
-            for total in real
-        ]
-        if stated != expected:
+        if stated != real:
             raise VerificationError(
-                f"the archive's {name} credit totals are not those of its outcomes: "
-                f"{_totals_text(stated)} instead of {_totals_text(expected)}"
+                f"the archive's {name} credit totals are not those of its outcomes"
             )
-
-
-def _overall(archive: Archive) -> CreditTotal:
-    # The number of outcomes counted is not part of an archive's overall total.
-    return CreditTotal(
-        key="all", credits=archive.credits, valid_credits=archive.valid_credits, outcomes=0
-    )
-
-
-def _expired_hundredths(outcomes: Iterable[ArchiveOutcome]) -> dict[str, dict[str, int]]:
-    expired: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for outcome in outcomes:
-        if outcome.status == "expired" and outcome.award is not None:
-            credits = parse_credits(outcome.award.credits)
-            expired["overall"]["all"] += credits
-            expired["category"][outcome.award.category] += credits
-            expired["year"][str(outcome.completed_on.year)] += credits
-    return expired
-
-
-def _totals_text(totals: list[CreditTotal]) -> str:
-    return ", ".join(f"{t.key}: {t.credits} (valid {t.valid_credits})" for t in totals) or "none"
 
 
 def _by_index(items: list[_Indexed], what: str) -> dict[int, _Indexed]:

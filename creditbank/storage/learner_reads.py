@@ -30,6 +30,7 @@ __all__ = [
     "OutcomeRow",
     "RecognitionRow",
     "decoded",
+    "document_indices",
     "entries_at",
     "issuer_names",
     "learner_outcomes",
@@ -235,3 +236,34 @@ async def outcome_row(
 async def published_standard_ids(connection: AsyncConnection) -> set[str]:
     rows = await connection.execute(sa.select(standard.c.standard_id).distinct())
     return {standard_id for (standard_id,) in rows}
+
+
+async def document_indices(
+    connection: AsyncConnection,
+    issuer_ids: Iterable[str],
+    standard_names: Iterable[str],
+    programmes: Iterable[tuple[str, int]],
+) -> list[int]:
+    """The entries that registered these issuers and published these standards and programmes."""
+    indices: list[int] = []
+    if wanted_issuers := sorted(set(issuer_ids)):
+        rows = await connection.execute(
+            sa.select(issuer.c.entry_index).where(issuer.c.issuer_id.in_(wanted_issuers))
+        )
+        indices += [index for (index,) in rows]
+    for name in sorted(set(standard_names)):
+        standard_id, version = name.rsplit("@", 1)
+        rows = await connection.execute(
+            sa.select(standard.c.published_index).where(
+                standard.c.standard_id == standard_id, standard.c.version == int(version)
+            )
+        )
+        indices += [index for (index,) in rows]
+    for programme_id, programme_version in sorted(set(programmes)):
+        rows = await connection.execute(
+            sa.select(programme.c.published_index).where(
+                programme.c.programme_id == programme_id, programme.c.version == programme_version
+            )
+        )
+        indices += [index for (index,) in rows]
+    return indices

@@ -113,10 +113,10 @@ async def test_export_verifies_offline(api: Api) -> None:
     response = await api.client.get(f"/v1/learners/{learner_ref}/archive/export", headers=learner)
     assert response.status_code == 200
     bundle = msgspec.json.decode(response.content, type=ArchiveBundle)
-    assert len(bundle.entries) == 3
+    assert len(bundle.entries) == 3 + 2  # the outcomes; the issuer and the standard
     vkeys = (await api.client.get("/v1/log/vkeys")).text.split()
     verified = verify_bundle(response.content, [VerifierKey.parse(text) for text in vkeys])
-    assert verified.entries_checked == 3
+    assert verified.entries_checked == 5
     assert not verified.keys_from_bundle
     assert (
         await api.client.get(

@@ -19,9 +19,11 @@ from creditbank.bank import Bank
 from creditbank.bundle import verify_bundle
 from creditbank.cli import main
 from creditbank.ledger.checkpoint import parse_checkpoint_body, sign_checkpoint
+from creditbank.ledger.entries import open_entry
 from creditbank.ledger.note import SignerKey, VerifierKey
 from creditbank.tokens import Principal
 from creditbank.verification import VerificationError
+from schemas.entries import ProgrammePublished, StandardPublished
 from schemas.learners import ArchiveBundle, BundleEntry, RecognitionApplication
 from tests.conftest import ORIGIN
 from tests.factories import outcome_record, resident_id
@@ -92,7 +94,8 @@ async def test_good_bundle_verifies_pinned_and_self_consistent(exported: Exporte
     assert len(exported.grants) == len(exported.reversals) == 2
     pinned = verify_bundle(encode(bundle), exported.trusted)
     assert not pinned.keys_from_bundle
-    assert pinned.entries_checked == len(bundle.entries) == 4 + 1 + 2 + 2
+    # 4 outcomes, a revocation, 2 grants, 2 reversals; the issuer, standard and programme.
+    assert pinned.entries_checked == len(bundle.entries) == 4 + 1 + 2 + 2 + 3
     assert pinned.tree_size == bundle.archive.tree_size == pinned.checkpoint.size
     assert pinned.archive == bundle.archive
     own = verify_bundle(encode(bundle), None)
@@ -175,11 +178,16 @@ async def test_archive_that_disagrees_with_its_entries_fails(exported: Exported)
         (edit_outcome(second, hours="32.0"), f"^archive outcome {second}: hours .*'32.0'"),
         (edit_outcome(second, course_title="伪造"), f"^archive outcome {second}: course_title"),
         (edit_outcome(revoked, revoked=None, status="valid"), f"^entry {exported.revocation}: "),
-        (edit_outcome(expired, status="valid"), f"^archive outcome {expired} is shown valid"),
+        (edit_outcome(expired, status="valid"), f"^archive outcome {expired}: status does not"),
+        # Validity is proved by the standard's own entry: a longer one is caught.
         (
-            edit_outcome(expired, status="valid", valid_until=None),
-            r"^the archive's overall credit totals .*: all: 3.00 \(valid 2.00\) instead of "
-            r"all: 3.00 \(valid 3.00\)",
+            edit_outcome(expired, valid_until=datetime.date(2099, 1, 1)),
+            f"^archive outcome {expired}: valid_until does not match",
+        ),
+        (edit_outcome(expired, issuer_name="别的公司"), f"^archive outcome {expired}: issuer_name"),
+        (
+            replace(bundle, archive=replace(archive, valid_credits=archive.credits)),
+            "^the archive's overall credit totals are not those of its outcomes",
         ),
         (edit_outcome(second, recognised_by=[exported.grants[0]]), "recognised_by"),
         (
@@ -244,6 +252,11 @@ async def test_entry_the_archive_needs_missing_fails(exported: Exported) -> None
         trusted,
         f"^archive recognition {exported.grants[0]} is shown reversed",
     )
+    kinds = {item.index: open_entry(base64.b64decode(item.body)) for item in bundle.entries}
+    standard = next(i for i, e in kinds.items() if isinstance(e, StandardPublished))
+    fails(without(bundle, standard), trusted, "the publication of standard safety@1 is not in")
+    programme = next(i for i, e in kinds.items() if isinstance(e, ProgrammePublished))
+    fails(without(bundle, programme), trusted, "the publication of programme sou-mechatronics@1")
 
 
 async def test_entry_of_another_learner_fails(bank: Bank, exported: Exported) -> None:
