@@ -6,6 +6,7 @@
     creditbank standards simulate FILE [--outcomes OUTCOMES.json|.ndjson]
                                             what FILE would award over the banked outcomes
     creditbank programmes validate FILE     check a programme's equivalence rules
+    creditbank programmes publish FILE      validate, then record programme.published
     creditbank audit replay                 re-derive every award and total from the log
 
 They act directly on the configured database (``CREDITBANK_DATABASE_URL``) and keys.
@@ -48,6 +49,10 @@ def add_commands(commands: Any) -> None:
     programme_actions = programmes.add_subparsers(dest="action", required=True)
     check = programme_actions.add_parser("validate", help="check a programme's equivalence rules")
     check.add_argument("file", type=Path, help="a .toml or .json programme")
+    publish = programme_actions.add_parser(
+        "publish", help="validate a programme and record programme.published"
+    )
+    publish.add_argument("file", type=Path, help="a .toml or .json programme")
     audit = commands.add_parser("audit", help="audit the log's meaning")
     audit.add_subparsers(dest="action", required=True).add_parser(
         "replay", help="re-derive every award and learner total from the log"
@@ -55,7 +60,7 @@ def add_commands(commands: Any) -> None:
 
 
 def run(settings: Settings, arguments: argparse.Namespace) -> int:
-    if arguments.command == "programmes":
+    if arguments.command == "programmes" and arguments.action == "validate":
         return _validate_programme(arguments.file)
     return asyncio.run(_run(settings, arguments))
 
@@ -83,6 +88,8 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         if arguments.command == "audit":
             return await _replay(bank)
+        if arguments.command == "programmes":
+            return await _publish_programme(bank, arguments.file)
         if arguments.action == "list":
             for view in await bank.standards.catalogue(drafts=False):
                 document = view.standard
@@ -149,6 +156,20 @@ def _read_outcomes(path: Path) -> list[OutcomeRecord]:
         raise MalformedError("outcomes", f"{path}: {error}") from error
     except msgspec.DecodeError as error:
         raise MalformedError("outcomes", f"{path} is not JSON: {error}") from error
+
+
+async def _publish_programme(bank: Any, path: Path) -> int:
+    from creditbank.rules.documents import read_programme
+
+    try:
+        document = read_programme(path)
+        await bank.start()
+        bank.require_writable()
+        view = await bank.recognitions.publish_programme(document)
+    except StandardInvalidError as error:
+        return _invalid(path, error)
+    print(f"published {document.id}@{document.version} at log index {view.published_index}")
+    return 0
 
 
 def _invalid(path: Path, error: StandardInvalidError) -> int:
