@@ -6,14 +6,15 @@ import json
 
 import pytest
 
-from tests.api.conftest import ISSUER_ID, Api
+from tests.api.conftest import ISSUER_ID, LEARNER_REF, Api
 from tests.factories import issuer_registration, outcome_record
 
 ROLES = ("anonymous", "issuer", "learner", "accreditor", "auditor", "admin")
 PUBLIC = set(ROLES)
 AUDIT = {"auditor", "admin"}
+PROGRAMME_ID = "ou-general"
 
-# (method, path, body, roles allowed). Paths refer to the log after setup (3 entries).
+# (method, path, body, roles allowed). Paths refer to the log after setup (4 entries).
 ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
     ("GET", "/healthz", None, PUBLIC),
     ("GET", "/schema/openapi.json", None, PUBLIC),
@@ -27,10 +28,40 @@ ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
     ("GET", "/v1/log/receipt/1", None, {"issuer", "auditor", "admin"}),
     ("POST", "/v1/issuers", "issuer", {"admin"}),
     ("POST", "/v1/outcomes", "outcome", {"issuer"}),
+    ("GET", f"/v1/learners/{LEARNER_REF}/archive", None, {"learner", "admin"}),
+    ("GET", f"/v1/learners/{LEARNER_REF}/archive/export", None, {"learner", "admin"}),
+    ("POST", f"/v1/learners/{LEARNER_REF}/recognitions", "application", {"learner", "admin"}),
+    ("POST", "/v1/programmes", "programme", {"accreditor"}),
+    ("GET", f"/v1/programmes/{PROGRAMME_ID}", None, PUBLIC - {"anonymous"}),
+    ("POST", f"/v1/outcomes/{ISSUER_ID}/R-001001/revocation", "reason", {"issuer", "admin"}),
 ]
 
 
+def programme(version: int) -> dict[str, object]:
+    return {
+        "id": PROGRAMME_ID,
+        "version": version,
+        "institution": "开放大学",
+        "title": "通识",
+        "effective_from": "2025-01-01",
+        "requirements": [
+            {
+                "id": "elective",
+                "title": "选修",
+                "credits_granted": "1",
+                "satisfied_by": {"categories": ["vocational.safety"], "min_credits": "1"},
+            }
+        ],
+    }
+
+
 def body_for(kind: object, serial: int) -> bytes | None:
+    if kind == "application":
+        return json.dumps({"programme_id": PROGRAMME_ID}).encode()
+    if kind == "programme":
+        return json.dumps(programme(2)).encode()
+    if kind == "reason":
+        return json.dumps({"reason": "录入错误"}).encode()
     if kind == "issuer":
         return json.dumps(
             {"issuer_id": f"school-{serial}", "name": "社区学校", "kind": "community_school"}
@@ -70,6 +101,10 @@ async def setup_log(api: Api) -> None:
             "/v1/outcomes", content=body_for("outcome", serial), headers=api.auth("issuer")
         )
         assert response.status_code == 201, response.text
+    response = await api.client.post(
+        "/v1/programmes", json=programme(1), headers=api.auth("accreditor")
+    )
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("role", ROLES)
