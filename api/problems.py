@@ -46,6 +46,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "exists_with_different_content": 409,
     "already_revoked": 409,
     "already_reversed": 409,
+    "not_in_effect": 409,
     "unauthenticated": 401,
     "forbidden": 403,
     "invalid_proof": 400,

@@ -17,7 +17,8 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     ├── ConflictError
     │   ├── ExistsWithDifferentContentError
     │   ├── AlreadyRevokedError
-    │   └── AlreadyReversedError
+    │   ├── AlreadyReversedError
+    │   └── NotInEffectError
     ├── AuthError
     │   ├── UnauthenticatedError
     │   └── ForbiddenError
@@ -53,6 +54,7 @@ __all__ = [
     "LedgerError",
     "MalformedError",
     "NotFoundError",
+    "NotInEffectError",
     "NoteError",
     "ProofError",
     "SignatureError",
@@ -187,6 +189,12 @@ class AlreadyReversedError(ConflictError):
     """The recognition was reversed before."""
 
     code = "already_reversed"
+
+
+class NotInEffectError(ConflictError):
+    """A programme is applied for outside its effective dates."""
+
+    code = "not_in_effect"
 
 
 class AuthError(CreditbankError):

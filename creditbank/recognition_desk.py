@@ -14,6 +14,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.archive_desk import check_learner_visible, load_archive_source
 from creditbank.errors import (
@@ -22,6 +23,7 @@ from creditbank.errors import (
     ExistsWithDifferentContentError,
     MalformedError,
     NotFoundError,
+    NotInEffectError,
     StandardInvalidError,
 )
 from creditbank.ledger.entries import SealedEntry, open_entry
@@ -117,12 +119,7 @@ class RecognitionDesk:
         today = now.astimezone(datetime.UTC).date()
         async with log_transaction(bank.engine, bank.keys) as transaction:
             connection = transaction.connection
-            found = await learner_reads.programme_document(
-                connection, application.programme_id, application.programme_version
-            )
-            if found is None:
-                raise NotFoundError(f"no programme {application.programme_id}")
-            programme = found[0]
+            programme = await _programme_for(connection, application, today)
             requirements = _requested(programme, application.requirement_ids)
             candidates, recognised = await _candidates(transaction, learner_ref, today)
             decisions: list[RequirementDecision] = []
@@ -252,10 +249,12 @@ class RecognitionDesk:
         )
         async with log_transaction(bank.engine, bank.keys) as transaction:
             connection = transaction.connection
-            if await reads.find_outcome(connection, issuer_id, replacement.record_id) is not None:
+            taken = await reads.find_outcome(connection, issuer_id, replacement.record_id)
+            if taken is not None:
                 raise ExistsWithDifferentContentError(
-                    f"record {replacement.record_id} of issuer {issuer_id} exists already",
-                    index=0,
+                    f"record {replacement.record_id} of issuer {issuer_id} exists already; "
+                    "a correction needs a record id not used before",
+                    index=taken.entry_index,
                 )
             entries, deltas = await self._revocation(
                 transaction, principal, issuer_id, record_id, request.reason, replacement.record_id
@@ -340,6 +339,36 @@ class RecognitionDesk:
                 )
             )
         return entries, deltas
+
+
+def _in_effect(programme: Programme, today: datetime.date) -> bool:
+    until = programme.effective_until
+    return programme.effective_from <= today and (until is None or today <= until)
+
+
+async def _programme_for(
+    connection: AsyncConnection, application: RecognitionApplication, today: datetime.date
+) -> Programme:
+    """The version applied for, or else the latest version in effect today."""
+    versions = await learner_reads.programme_versions(connection, application.programme_id)
+    if not versions:
+        raise NotFoundError(f"no programme {application.programme_id}")
+    if application.programme_version is not None:
+        chosen = [p for p in versions if p.version == application.programme_version]
+        if not chosen:
+            raise NotFoundError(
+                f"no programme {application.programme_id}@{application.programme_version}"
+            )
+    else:
+        chosen = [p for p in versions if _in_effect(p, today)] or versions[-1:]
+    programme = chosen[-1]
+    if not _in_effect(programme, today):
+        until = programme.effective_until
+        raise NotInEffectError(
+            f"programme {programme.id}@{programme.version} is in effect from "
+            f"{programme.effective_from}" + (f" to {until}" if until else "") + f", not {today}"
+        )
+    return programme
 
 
 def _requested(programme: Programme, requirement_ids: list[str]) -> list[Requirement]:

@@ -38,6 +38,7 @@ __all__ = [
     "outcome_row",
     "programme_document",
     "programme_documents",
+    "programme_versions",
     "published_standard_ids",
     "recognition_row",
     "standards_by_name",
@@ -173,6 +174,16 @@ async def programme_document(
     if row is None:
         return None
     return msgspec.json.decode(row.document, type=Programme), row.published_index
+
+
+async def programme_versions(connection: AsyncConnection, programme_id: str) -> list[Programme]:
+    """Every published version of a programme, oldest first."""
+    rows = await connection.execute(
+        sa.select(programme.c.document)
+        .where(programme.c.programme_id == programme_id)
+        .order_by(programme.c.version)
+    )
+    return [msgspec.json.decode(text, type=Programme) for (text,) in rows]
 
 
 async def programme_documents(

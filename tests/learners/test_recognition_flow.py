@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import datetime
 
+import msgspec
 import pytest
 
 from creditbank.bank import Bank
-from creditbank.errors import AlreadyReversedError, AlreadyRevokedError, NotFoundError
+from creditbank.errors import (
+    AlreadyReversedError,
+    AlreadyRevokedError,
+    MalformedError,
+    NotFoundError,
+    NotInEffectError,
+)
 from creditbank.replay import replay_log
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
@@ -162,3 +169,24 @@ async def test_replay_reports_tampered_recognition_tables(
         await connection.exec_driver_sql(statement)
     report = await replay_log(bank.engine)
     assert any(what in difference.what for difference in report.differences), report
+
+
+async def test_a_programme_applies_only_while_in_effect(clocked: Bank) -> None:
+    bank = clocked
+    seeded = await seed(bank, DAYS)
+    retired = msgspec.structs.replace(
+        PROGRAMME, version=2, effective_until=datetime.date(2026, 6, 30)
+    )
+    await bank.recognitions.publish_programme(retired)
+    with pytest.raises(NotInEffectError):
+        await bank.recognitions.apply(
+            seeded.learner,
+            seeded.learner_ref,
+            RecognitionApplication(programme_id=PROGRAMME.id, programme_version=2),
+        )
+    with pytest.raises(MalformedError):
+        await bank.recognitions.apply(
+            seeded.learner,
+            seeded.learner_ref,
+            RecognitionApplication(programme_id=PROGRAMME.id, requirement_ids=["nope"]),
+        )
