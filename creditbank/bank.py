@@ -35,6 +35,7 @@ from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.outcomes import entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from creditbank.recognition_desk import RecognitionDesk
+from creditbank.revocation_desk import RevocationDesk
 from creditbank.settings import DEFAULT_DATA_DIR
 from creditbank.standards_desk import StandardsDesk
 from creditbank.storage import access, reads
@@ -97,6 +98,7 @@ class Bank:
             keys=lambda: self.keys,
         )
         self.recognitions = RecognitionDesk(self)
+        self.revocations = RevocationDesk(self)
 
     @property
     def keys(self) -> KeyRing:

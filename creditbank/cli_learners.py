@@ -106,7 +106,7 @@ async def _directly(settings: Settings, arguments: argparse.Namespace) -> int:
         await bank.start()
         command, action = arguments.command, arguments.action
         if command == "outcomes":
-            revoked = await bank.recognitions.revoke(
+            revoked = await bank.revocations.revoke(
                 ADMIN, arguments.issuer_id, arguments.record_id, arguments.reason
             )
             print(f"revoked at entry {revoked.index}; reversed {revoked.reversed_recognitions}")

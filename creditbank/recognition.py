@@ -19,9 +19,13 @@ from __future__ import annotations
 import calendar
 import datetime
 from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
 
 from creditbank.rules.arithmetic import credits_text, hundredths_floor
-from schemas.learners import Exclusions
+from schemas.entries import RecognitionGranted
+from schemas.learners import Exclusions, RequirementDecision
 from schemas.standards import Programme, Requirement
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "Refusal",
     "add_months",
     "decide",
+    "decide_application",
     "valid_until",
 ]
 
@@ -147,3 +152,78 @@ def _shortfall(required: int, available: int, excluded: Exclusions) -> str:
     ]
     detail = f"{credits_text(available)} of {credits_text(required)} credits required"
     return detail + (f"; outcomes not counted: {', '.join(reasons)}" if reasons else "")
+
+
+def decide_application(
+    programme: Programme,
+    requirements: list[Requirement],
+    candidates: list[Candidate],
+    recognised: set[tuple[str, str]],
+    *,
+    today: datetime.date,
+    learner_ref: str,
+    applied_by: Literal["learner", "admin"],
+    granted_at: str,
+) -> list[tuple[RequirementDecision, RecognitionGranted | None]]:
+    """Each requirement's decision and, when granted, the entry to append (index not yet known).
+
+    Requirements are decided independently: one outcome may serve several requirements, each
+    at most once. ``recognised`` holds the (programme, requirement) pairs the learner already has
+    a live recognition for.
+    """
+    decided: list[tuple[RequirementDecision, RecognitionGranted | None]] = []
+    for requirement in requirements:
+        required = credits_text(
+            hundredths_floor(requirement.satisfied_by.min_credits, "min_credits")
+        )
+        base = RequirementDecision(
+            requirement_id=requirement.id,
+            status="refused",
+            reason="already_recognised",
+            detail="this requirement is already recognised for the learner",
+            index=None,
+            outcomes=[],
+            credits_required=required,
+            credits_available="0.00",
+            credits_granted=None,
+            excluded=Exclusions(),
+        )
+        if (programme.id, requirement.id) in recognised:
+            decided.append((base, None))
+            continue
+        outcome = decide(programme, requirement, candidates, today=today)
+        available = credits_text(outcome.credits_available)
+        if isinstance(outcome, Refusal):
+            refusal = msgspec.structs.replace(
+                base,
+                reason="not_enough_credits",
+                detail=outcome.detail,
+                credits_available=available,
+                excluded=outcome.excluded,
+            )
+            decided.append((refusal, None))
+            continue
+        granted = credits_text(hundredths_floor(requirement.credits_granted, "credits_granted"))
+        grant = RecognitionGranted(
+            learner_ref=learner_ref,
+            programme_id=programme.id,
+            programme_version=programme.version,
+            requirement_id=requirement.id,
+            outcomes=list(outcome.outcomes),
+            credits_used=credits_text(outcome.credits_used),
+            credits_granted=granted,
+            applied_by=applied_by,
+            granted_at=granted_at,
+        )
+        decision = msgspec.structs.replace(
+            base,
+            status="granted",
+            reason=None,
+            detail=f"recognised with {len(outcome.outcomes)} outcome(s)",
+            outcomes=list(outcome.outcomes),
+            credits_available=available,
+            credits_granted=granted,
+            excluded=outcome.excluded,
+        )
+        decided.append((decision, grant))
+    return decided

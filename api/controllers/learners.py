@@ -162,7 +162,7 @@ class OutcomeChangeController(Controller):
         record_id: IdInPath,
         data: JSONBody[RevocationRequest],
     ) -> Response[RevocationAccepted]:
-        accepted = await bank.recognitions.revoke(principal, issuer_id, record_id, data.reason)
+        accepted = await bank.revocations.revoke(principal, issuer_id, record_id, data.reason)
         return Response(accepted, status_code=201)
 
     @post(
@@ -177,5 +177,5 @@ class OutcomeChangeController(Controller):
         record_id: IdInPath,
         data: JSONBody[CorrectionRequest],
     ) -> Response[RevocationAccepted]:
-        accepted = await bank.recognitions.correct(principal, issuer_id, record_id, data)
+        accepted = await bank.revocations.correct(principal, issuer_id, record_id, data)
         return Response(accepted, status_code=201)

@@ -55,7 +55,7 @@ async def exported(bank: Bank) -> Exported:
     applied = await bank.recognitions.apply(
         seeded.learner, seeded.learner_ref, RecognitionApplication(programme_id=PROGRAMME.id)
     )
-    revoked = await bank.recognitions.revoke(seeded.issuer, ISSUER_ID, "R-000002", "录入错误")
+    revoked = await bank.revocations.revoke(seeded.issuer, ISSUER_ID, "R-000002", "录入错误")
     bundle = await bank.archives.export(seeded.learner, seeded.learner_ref)
     return Exported(
         bundle=bundle,

@@ -79,11 +79,11 @@ async def test_revocation_reverses_recognitions_and_drops_totals(clocked: Bank) 
     seeded = await seed(bank, DAYS)
     assert await lifetime(bank, seeded.learner_ref) == 300
     granted = await bank.recognitions.apply(seeded.learner, seeded.learner_ref, APPLY)
-    revoked = await bank.recognitions.revoke(seeded.issuer, ISSUER_ID, "R-000001", "录入错误")
+    revoked = await bank.revocations.revoke(seeded.issuer, ISSUER_ID, "R-000001", "录入错误")
     assert len(revoked.reversed_recognitions) == 2  # both recognitions used R-000001
     assert await lifetime(bank, seeded.learner_ref) == 200
     with pytest.raises(AlreadyRevokedError):
-        await bank.recognitions.revoke(seeded.issuer, ISSUER_ID, "R-000001", "again")
+        await bank.revocations.revoke(seeded.issuer, ISSUER_ID, "R-000001", "again")
     archive = await bank.archives.archive(seeded.learner, seeded.learner_ref)
     assert archive.credits == "2.00"
     assert {r.index: r.reversed is not None for r in archive.recognitions} == {
@@ -102,7 +102,7 @@ async def test_other_issuers_and_learners_cannot_touch(clocked: Bank) -> None:
     bank = clocked
     seeded = await seed(bank, DAYS[:1])
     with pytest.raises(NotFoundError):
-        await bank.recognitions.revoke(
+        await bank.revocations.revoke(
             Principal(role="issuer", issuer_id="other"), ISSUER_ID, "R-000001", "x"
         )
     with pytest.raises(NotFoundError):
@@ -130,7 +130,7 @@ async def test_correction_replaces_in_one_append(clocked: Bank) -> None:
     bank = clocked
     seeded = await seed(bank, DAYS[:1])
     new = outcome_record(99, learner_id=resident_id(1), hours="32.0", completed_on=DAYS[0])
-    accepted = await bank.recognitions.correct(
+    accepted = await bank.revocations.correct(
         seeded.issuer, ISSUER_ID, "R-000001", CorrectionRequest(reason="学时录错", outcome=new)
     )
     assert accepted.replacement_index == accepted.index + 1
@@ -159,7 +159,7 @@ async def test_replay_reports_tampered_recognition_tables(
     bank = clocked
     seeded = await seed(bank, DAYS)
     await bank.recognitions.apply(seeded.learner, seeded.learner_ref, APPLY)
-    await bank.recognitions.revoke(seeded.issuer, ISSUER_ID, "R-000003", "作废")
+    await bank.revocations.revoke(seeded.issuer, ISSUER_ID, "R-000003", "作废")
     await bank.recognitions.reverse(
         (await bank.archives.archive(seeded.admin, seeded.learner_ref)).recognitions[0].index,
         "复核",

@@ -1,0 +1,176 @@
+"""Revocation and correction of outcomes (an issuer's own, or by admin).
+
+A revocation's append carries, with the ``outcome.revoked``, a ``recognition.reversed`` for every
+live recognition that used the outcome and the negative of what the award added to the totals, so
+the totals stay the sum of the live awards. A correction adds the replacing ``outcome.recorded``
+to the same append, its award evaluated as if the revoked one had never counted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from creditbank.errors import (
+    AlreadyRevokedError,
+    ExistsWithDifferentContentError,
+    MalformedError,
+    NotFoundError,
+)
+from creditbank.ledger.entries import SealedEntry, open_entry
+from creditbank.outcomes import format_timestamp, normalise_outcome
+from creditbank.rules.engine import TotalKey
+from creditbank.rules.totals import award_deltas
+from creditbank.storage import access, learner_reads, reads
+from creditbank.storage.append import LogTransaction, log_transaction
+from creditbank.storage.projections import load_totals
+from creditbank.tokens import Principal
+from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionReversed
+from schemas.learners import CorrectionRequest, RevocationAccepted
+
+if TYPE_CHECKING:
+    from creditbank.bank import Bank
+
+__all__ = ["RevocationDesk"]
+
+Entries = list[SealedEntry]
+Deltas = list[tuple[TotalKey, int]]
+
+
+class RevocationDesk:
+    def __init__(self, bank: Bank) -> None:
+        self._bank = bank
+
+    def _now(self) -> datetime.datetime:
+        return self._bank.clock()
+
+    async def revoke(
+        self, principal: Principal, issuer_id: str, record_id: str, reason: str
+    ) -> RevocationAccepted:
+        bank = self._bank
+        bank.require_writable()
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            entries, deltas = await self._revocation(
+                transaction, principal, issuer_id, record_id, reason, None
+            )
+            appended = await transaction.append(entries, deltas)
+            await transaction.commit()
+        return _revocation_accepted(appended.first_index, len(entries) - 1, None)
+
+    async def correct(
+        self, principal: Principal, issuer_id: str, record_id: str, request: CorrectionRequest
+    ) -> RevocationAccepted:
+        """Revoke the outcome and record its replacement, under a new record id, in one append."""
+        bank = self._bank
+        bank.require_writable()
+        record = request.outcome
+        if record.issuer_id not in (None, issuer_id):
+            raise MalformedError("outcome.issuer_id", f"a correction stays with {issuer_id}")
+        if record.record_id == record_id:
+            raise MalformedError("outcome.record_id", "a correction needs a new record id")
+        now = self._now()
+        replacement, personal = normalise_outcome(
+            record, issuer_id=issuer_id, pseudonymizer=bank.pseudonymizer, now=now
+        )
+        async with log_transaction(bank.engine, bank.keys) as transaction:
+            connection = transaction.connection
+            taken = await reads.find_outcome(connection, issuer_id, replacement.record_id)
+            if taken is not None:
+                raise ExistsWithDifferentContentError(
+                    f"record {replacement.record_id} of issuer {issuer_id} exists already; "
+                    "a correction needs a record id not used before",
+                    index=taken.entry_index,
+                )
+            entries, deltas = await self._revocation(
+                transaction, principal, issuer_id, record_id, request.reason, replacement.record_id
+            )
+            issuer = await reads.find_issuer(connection, issuer_id)
+            assert issuer is not None  # it deposited the outcome being corrected
+            totals = await load_totals(connection, [replacement.learner_ref])
+            for key, amount in deltas:  # the revoked award no longer counts toward the caps
+                totals[key] = totals.get(key, 0) + amount
+            rulebook = await bank.standards.rulebook(connection)
+            decision = rulebook.evaluate(replacement, issuer.kind, totals)
+            replacement = msgspec.structs.replace(replacement, award=decision.award)
+            entries.append(SealedEntry(replacement))
+            appended = await transaction.append(entries, [*deltas, *decision.deltas])
+            await access.upsert_person(
+                connection,
+                learner_ref=personal.learner_ref,
+                id_type=personal.id_type,
+                identifier=personal.identifier,
+                name=personal.name,
+            )
+            await transaction.commit()
+        return _revocation_accepted(appended.first_index, len(entries) - 2, appended.tree_size - 1)
+
+    async def _revocation(
+        self,
+        transaction: LogTransaction,
+        principal: Principal,
+        issuer_id: str,
+        record_id: str,
+        reason: str,
+        replaced_by: str | None,
+    ) -> tuple[Entries, Deltas]:
+        """The revocation, the reversals it causes, and the totals to take back."""
+        if principal.role != "admin" and not (
+            principal.role == "issuer" and principal.issuer_id == issuer_id
+        ):
+            raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
+        connection = transaction.connection
+        found = await learner_reads.outcome_row(connection, issuer_id, record_id)
+        if found is None:
+            raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
+        if found.revoked_index is not None:
+            raise AlreadyRevokedError(
+                f"outcome {issuer_id}/{record_id} was revoked by entry {found.revoked_index}"
+            )
+        entry = open_entry(await reads.entry(connection, found.entry_index))
+        assert isinstance(entry, OutcomeRecorded)
+        deltas: Deltas = []
+        if entry.award is not None:
+            standards = await learner_reads.standards_by_name(connection, [entry.award.standard])
+            deltas = [
+                (key, -amount)
+                for key, amount in award_deltas(entry, standards[entry.award.standard])
+            ]
+        now = format_timestamp(self._now())
+        entries: Entries = [
+            SealedEntry(
+                OutcomeRevoked(
+                    issuer_id=issuer_id,
+                    record_id=record_id,
+                    outcome_index=found.entry_index,
+                    learner_ref=entry.learner_ref,
+                    reason=reason,
+                    replaced_by=replaced_by,
+                    revoked_by="admin" if principal.role == "admin" else "issuer",
+                    revoked_at=now,
+                )
+            )
+        ]
+        uses = await learner_reads.uses_of(connection, [found.entry_index])
+        for recognition_index in sorted({use[2] for use in uses.get(found.entry_index, ())}):
+            entries.append(
+                SealedEntry(
+                    RecognitionReversed(
+                        recognition_index=recognition_index,
+                        learner_ref=entry.learner_ref,
+                        reason=f"outcome {issuer_id}/{record_id} was revoked: {reason}"[:200],
+                        cause="outcome_revoked",
+                        reversed_at=now,
+                    )
+                )
+            )
+        return entries, deltas
+
+
+def _revocation_accepted(first: int, reversals: int, replacement: int | None) -> RevocationAccepted:
+    return RevocationAccepted(
+        index=first,
+        reversed_recognitions=list(range(first + 1, first + 1 + reversals)),
+        replacement_index=replacement,
+    )
