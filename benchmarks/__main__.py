@@ -1,7 +1,8 @@
 """``python -m benchmarks`` (``make bench``): run every benchmark on every available database.
 
-``python -m benchmarks imports`` (or ``ledger``, ``rules``) runs one suite; ``--sizes`` sets the
-import file sizes and ``imports --profile`` profiles one import instead of measuring.
+``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``) runs one suite; ``--sizes``
+sets the import file sizes, ``imports --profile`` profiles one import instead of measuring, and
+``--archive-entries`` sets the log length the archive suite reads a learner's archive from.
 Figures are printed and written to ``benchmarks/results/<timestamp>.json``. The machine's speed
 drifts between runs, so compare ratios measured within one run, never figures across runs.
 """
@@ -15,11 +16,11 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import imports, ledger, rules
+from benchmarks import archive, imports, ledger, rules
 from benchmarks.databases import postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SUITES = ("all", "ledger", "rules", "imports")
+SUITES = ("all", "ledger", "rules", "imports", "archive")
 
 
 def _arguments() -> argparse.Namespace:
@@ -30,6 +31,12 @@ def _arguments() -> argparse.Namespace:
         "--sizes",
         default=",".join(str(size) for size in imports.DEFAULT_SIZES),
         help="import file rows, comma-separated",
+    )
+    parser.add_argument(
+        "--archive-entries",
+        type=int,
+        default=archive.DEFAULT_LOG_ENTRIES,
+        help="archive: log entries to fill the log to (e.g. 50000 for a quick run)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="imports: cProfile one 100k SQLite import"
@@ -63,6 +70,8 @@ def main() -> None:
         print(f"[rules] {json.dumps(report['rules'], ensure_ascii=False)}", flush=True)
     if suite in ("all", "imports"):
         report["imports"] = imports.run(backends, imports.parse_sizes(arguments.sizes))
+    if suite in ("all", "archive"):
+        report["archive"] = archive.run(backends, arguments.archive_entries)
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")

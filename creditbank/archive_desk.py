@@ -128,14 +128,10 @@ class ArchiveDesk:
             stored = await reads.latest_checkpoint(connection)
             if stored is None:
                 raise NotFoundError("the log has no checkpoint yet")
+            proofs = await reads.inclusion_proofs(connection, bodies, stored.tree_size)
             entries = [
                 BundleEntry(
-                    index=index,
-                    body=_b64(body),
-                    proof=[
-                        _b64(node)
-                        for node in await reads.inclusion_proof(connection, index, stored.tree_size)
-                    ],
+                    index=index, body=_b64(body), proof=[_b64(node) for node in proofs[index]]
                 )
                 for index, body in sorted(bodies.items())
             ]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.errors import NotFoundError, ProofError
+from creditbank.ledger.merkle import Node
+from creditbank.ledger.merkle import inclusion_proof as merkle_inclusion_proof
 from creditbank.ledger.tiles import (
     BundleId,
     TileId,
     consistency_proof_from_tiles,
     encode_entry_bundle,
     inclusion_proof_from_tiles,
+    node_from_tiles,
     tiles_for_consistency,
     tiles_for_inclusion,
 )
@@ -122,6 +126,35 @@ async def inclusion_proof(connection: AsyncConnection, index: int, tree_size: in
         raise ProofError(f"index {index} is not in a tree of size {tree_size}")
     tiles = await read_tiles(connection, tiles_for_inclusion(index, tree_size))
     return inclusion_proof_from_tiles(index, tree_size, tiles)
+
+
+# Tiles per query when proving many entries at once (each tile is one OR term).
+tiles_per_query = 128
+
+
+async def inclusion_proofs(
+    connection: AsyncConnection, indices: Iterable[int], tree_size: int
+) -> dict[int, list[bytes]]:
+    """Inclusion proofs of many entries in one tree: the size checked once, each tile read
+    once, and each interior node hashed once however many proofs share it."""
+    await _check_size(connection, tree_size)
+    wanted = sorted(set(indices))
+    for index in wanted:
+        if not 0 <= index < tree_size:
+            raise ProofError(f"index {index} is not in a tree of size {tree_size}")
+    needed = sorted({tile for index in wanted for tile in tiles_for_inclusion(index, tree_size)})
+    tiles: dict[TileId, bytes] = {}
+    for start in range(0, len(needed), tiles_per_query):
+        tiles.update(await read_tiles(connection, needed[start : start + tiles_per_query]))
+    nodes: dict[Node, bytes] = {}
+
+    def node_hash(node: Node) -> bytes:
+        found = nodes.get(node)
+        if found is None:
+            found = nodes[node] = node_from_tiles(tiles, tree_size, node)
+        return found
+
+    return {index: merkle_inclusion_proof(index, tree_size, node_hash) for index in wanted}
 
 
 async def consistency_proof(

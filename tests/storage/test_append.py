@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from creditbank.bank import Bank
-from creditbank.errors import CreditbankError
+from creditbank.errors import CreditbankError, ProofError
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.entries import SealedEntry, open_entry
 from creditbank.ledger.hashing import leaf_hash
@@ -74,6 +74,14 @@ async def test_proofs_from_storage_verify_against_the_checkpoint(bank: Bank) -> 
         for old in (0, 1, 256, 259, 600):
             proof = await reads.consistency_proof(connection, old, 600)
             verify_consistency(old, 600, tree.root(old), tree.root(), proof)
+        # Many proofs at once (an archive export) are the same proofs, from tiles read once.
+        many = [0, 1, 255, 256, 257, 258, 300, 511, 512, 599]
+        batch = await reads.inclusion_proofs(connection, many, 600)
+        assert batch == {
+            index: await reads.inclusion_proof(connection, index, 600) for index in many
+        }
+        with pytest.raises(ProofError):
+            await reads.inclusion_proofs(connection, [600], 600)
 
 
 async def test_stored_bytes_are_the_hashed_bytes(bank: Bank) -> None:
