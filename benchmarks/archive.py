@@ -3,8 +3,9 @@
 Per database, in a fresh scratch database: one bulk import fills the log to about
 ``log_entries`` entries (the import benchmark's generated CSV; its ~3% malformed and duplicate
 rows are not recorded, so that many more are written; the tree size is reported as found). Into
-that file, evenly spread through it, go ``LEARNER_OUTCOMES`` rows of one more learner (a resident ID the generator never
-uses), so their entries are scattered across the whole log as a working life would scatter them.
+that file, evenly spread through it, go ``LEARNER_OUTCOMES`` rows of one more learner (a
+resident ID the generator never uses), so their entries are scattered across the whole log
+as a working life would scatter them.
 On PostgreSQL a ``VACUUM (ANALYZE)`` then stands in for autovacuum catching up after the import.
 Then, after ``WARMUP`` calls each, it times ``bank.archives.archive`` as an admin with page
 sizes 50 and 200, and ``bank.archives.export`` (every entry with its inclusion proof), and
