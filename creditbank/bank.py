@@ -87,7 +87,7 @@ class Bank:
         self.pseudonymizer = pseudonymizer
         self.clock = clock
         self.writes_disabled: str | None = None
-        self.standards = StandardsDesk(engine=engine, keys=keys, clock=clock)
+        self.standards = StandardsDesk(engine=engine, keys=keys, clock=lambda: self.clock())
         self.keys = keys
         # Imports keep their input and row results under the data directory.
         self.imports = ImportDesk(self, data_dir or Path(DEFAULT_DATA_DIR))

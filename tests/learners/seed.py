@@ -62,11 +62,6 @@ PROGRAMME = Programme(
 )
 
 
-def learner_record(serial: int, *, learner: int = 1, **changes: object) -> object:
-    """An outcome of learner number ``learner`` (same resident ID for the same number)."""
-    return outcome_record(serial, learner_id=resident_id(learner), **changes)
-
-
 @dataclass
 class Seeded:
     learner_ref: str
