@@ -203,13 +203,7 @@ class Bank:
             decision = rulebook.evaluate(entry, issuer.kind, totals)
             entry = msgspec.structs.replace(entry, award=decision.award)
             appended = await transaction.append([SealedEntry(entry)], decision.deltas)
-            await access.upsert_person(
-                connection,
-                learner_ref=personal.learner_ref,
-                id_type=personal.id_type,
-                identifier=personal.identifier,
-                name=personal.name,
-            )
+            await access.upsert_person(connection, personal)
             await transaction.commit()
         return _accepted("recorded", appended.first_index, entry)
 

@@ -96,13 +96,7 @@ class RevocationDesk:
             replacement = msgspec.structs.replace(replacement, award=decision.award)
             entries.append(SealedEntry(replacement))
             appended = await transaction.append(entries, [*deltas, *decision.deltas])
-            await access.upsert_person(
-                connection,
-                learner_ref=personal.learner_ref,
-                id_type=personal.id_type,
-                identifier=personal.identifier,
-                name=personal.name,
-            )
+            await access.upsert_person(connection, personal)
             await transaction.commit()
         return _revocation_accepted(appended.first_index, len(entries) - 2, appended.tree_size - 1)
 

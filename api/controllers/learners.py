@@ -42,9 +42,12 @@ PrincipalDependency = NamedDependency[Principal]
 
 
 class LearnerController(Controller):
+    """A learner's own resources: for any other caller the learner does not exist (404, not
+    403), so a learner_ref cannot be probed; the bank decides who sees which learner."""
+
     path = "/v1/learners"
     tags = ["learners"]
-    guards = [allow("learner", "admin")]
+    guards = [allow("issuer", "learner", "accreditor", "auditor", "admin")]
     dependencies = {"principal": provide_principal}
     request_max_body_size = limits.request_bytes_max
 

@@ -7,6 +7,7 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from creditbank.outcomes import PersonalData
 from creditbank.storage.tables import api_token, person
 from creditbank.tokens import Principal, Role, hash_token, new_token
 
@@ -51,15 +52,9 @@ async def count_tokens(connection: AsyncConnection) -> int:
     ).scalar_one()
 
 
-async def upsert_person(
-    connection: AsyncConnection,
-    *,
-    learner_ref: str,
-    id_type: str,
-    identifier: str,
-    name: str | None,
-) -> None:
+async def upsert_person(connection: AsyncConnection, personal: PersonalData) -> None:
     """Keep the personal data behind a learner_ref; the first name given is kept."""
+    learner_ref, name = personal.learner_ref, personal.name
     now = datetime.datetime.now(datetime.UTC)
     existing = (
         await connection.execute(
@@ -70,8 +65,8 @@ async def upsert_person(
         await connection.execute(
             person.insert().values(
                 learner_ref=learner_ref,
-                id_type=id_type,
-                identifier=identifier,
+                id_type=personal.id_type,
+                identifier=personal.identifier,
                 name=name,
                 updated_at=now,
             )

@@ -68,15 +68,27 @@ class RecognitionRow:
     reversed_index: int | None
 
 
+# The columns of OutcomeRow and RecognitionRow, in their fields' order.
+_OUTCOME_ROW = (
+    outcome.c.issuer_id,
+    outcome.c.record_id,
+    outcome.c.entry_index,
+    outcome.c.award_standard,
+    outcome.c.revoked_index,
+)
+_RECOGNITION_ROW = (
+    recognition.c.entry_index,
+    recognition.c.learner_ref,
+    recognition.c.programme_id,
+    recognition.c.programme_version,
+    recognition.c.requirement_id,
+    recognition.c.reversed_index,
+)
+
+
 async def learner_outcomes(connection: AsyncConnection, learner_ref: str) -> list[OutcomeRow]:
     rows = await connection.execute(
-        sa.select(
-            outcome.c.issuer_id,
-            outcome.c.record_id,
-            outcome.c.entry_index,
-            outcome.c.award_standard,
-            outcome.c.revoked_index,
-        )
+        sa.select(*_OUTCOME_ROW)
         .where(outcome.c.learner_ref == learner_ref)
         .order_by(outcome.c.entry_index)
     )
@@ -87,14 +99,7 @@ async def learner_recognitions(
     connection: AsyncConnection, learner_ref: str
 ) -> list[RecognitionRow]:
     rows = await connection.execute(
-        sa.select(
-            recognition.c.entry_index,
-            recognition.c.learner_ref,
-            recognition.c.programme_id,
-            recognition.c.programme_version,
-            recognition.c.requirement_id,
-            recognition.c.reversed_index,
-        )
+        sa.select(*_RECOGNITION_ROW)
         .where(recognition.c.learner_ref == learner_ref)
         .order_by(recognition.c.entry_index)
     )
@@ -212,35 +217,18 @@ async def issuer_names(connection: AsyncConnection, issuer_ids: Iterable[str]) -
 
 
 async def recognition_row(connection: AsyncConnection, index: int) -> RecognitionRow | None:
-    row = (
-        await connection.execute(
-            sa.select(
-                recognition.c.entry_index,
-                recognition.c.learner_ref,
-                recognition.c.programme_id,
-                recognition.c.programme_version,
-                recognition.c.requirement_id,
-                recognition.c.reversed_index,
-            ).where(recognition.c.entry_index == index)
-        )
-    ).first()
+    query = sa.select(*_RECOGNITION_ROW).where(recognition.c.entry_index == index)
+    row = (await connection.execute(query)).first()
     return None if row is None else RecognitionRow(*row)
 
 
 async def outcome_row(
     connection: AsyncConnection, issuer_id: str, record_id: str
 ) -> OutcomeRow | None:
-    row = (
-        await connection.execute(
-            sa.select(
-                outcome.c.issuer_id,
-                outcome.c.record_id,
-                outcome.c.entry_index,
-                outcome.c.award_standard,
-                outcome.c.revoked_index,
-            ).where(outcome.c.issuer_id == issuer_id, outcome.c.record_id == record_id)
-        )
-    ).first()
+    query = sa.select(*_OUTCOME_ROW).where(
+        outcome.c.issuer_id == issuer_id, outcome.c.record_id == record_id
+    )
+    row = (await connection.execute(query)).first()
     return None if row is None else OutcomeRow(*row)
 
 

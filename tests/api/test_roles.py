@@ -119,6 +119,9 @@ async def test_every_endpoint_admits_exactly_its_roles(api: Api, role: str) -> N
         if path.startswith("/v1/log/receipt") and role in ("learner", "accreditor"):
             # Admitted by role, but the entry is not theirs: existence itself stays private.
             assert response.status_code == 404, f"{role} {path}: {response.status_code}"
+        elif path.startswith("/v1/learners/") and role not in allowed and role != "anonymous":
+            # For anyone but the learner and admin, the learner does not exist.
+            assert response.status_code == 404, f"{role} {path}: {response.status_code}"
         elif role in allowed:
             assert response.status_code in (200, 201), f"{role} {method} {path}: {response.text}"
         elif role == "anonymous":
