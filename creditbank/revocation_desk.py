@@ -63,6 +63,8 @@ class RevocationDesk:
         self, principal: Principal, issuer_id: str, record_id: str, request: CorrectionRequest
     ) -> RevocationAccepted:
         """Revoke the outcome and record its replacement, under a new record id, in one append."""
+        # Before any look-up: another issuer must not learn which record ids exist.
+        _check_may_change(principal, issuer_id, record_id)
         bank = self._bank
         bank.require_writable()
         record = request.outcome
@@ -110,10 +112,7 @@ class RevocationDesk:
         replaced_by: str | None,
     ) -> tuple[Entries, Deltas]:
         """The revocation, the reversals it causes, and the totals to take back."""
-        if principal.role != "admin" and not (
-            principal.role == "issuer" and principal.issuer_id == issuer_id
-        ):
-            raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
+        _check_may_change(principal, issuer_id, record_id)
         connection = transaction.connection
         found = await learner_reads.outcome_row(connection, issuer_id, record_id)
         if found is None:
@@ -160,6 +159,14 @@ class RevocationDesk:
                 )
             )
         return entries, deltas
+
+
+def _check_may_change(principal: Principal, issuer_id: str, record_id: str) -> None:
+    """The depositing issuer or admin; to anyone else the outcome does not exist."""
+    if principal.role != "admin" and not (
+        principal.role == "issuer" and principal.issuer_id == issuer_id
+    ):
+        raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
 
 
 def _revocation_accepted(first: int, reversals: int, replacement: int | None) -> RevocationAccepted:

@@ -100,10 +100,21 @@ async def test_revocation_reverses_recognitions_and_drops_totals(clocked: Bank) 
 
 async def test_other_issuers_and_learners_cannot_touch(clocked: Bank) -> None:
     bank = clocked
-    seeded = await seed(bank, DAYS[:1])
+    seeded = await seed(bank, DAYS[:2])
     with pytest.raises(NotFoundError):
         await bank.revocations.revoke(
             Principal(role="issuer", issuer_id="other"), ISSUER_ID, "R-000001", "x"
+        )
+    # Not even whether the replacement's record id is taken leaks to another issuer.
+    taken = outcome_record(1, learner_id=resident_id(1))  # R-000001 exists
+    with pytest.raises(NotFoundError):
+        await bank.revocations.correct(
+            Principal(role="issuer", issuer_id="other"),
+            ISSUER_ID,
+            "R-000001",
+            CorrectionRequest(
+                reason="x", outcome=msgspec.structs.replace(taken, record_id="R-000001")
+            ),
         )
     with pytest.raises(NotFoundError):
         await bank.archives.archive(
