@@ -34,20 +34,15 @@ from benchmarks.databases import scratch_database
 from benchmarks.import_files import (
     DUPLICATE_SHARE,
     ISSUER_ID,
-    ISSUER_NAME,
     MALFORMED_SHARE,
-    SAFETY,
     SAFETY_COURSES,
 )
 from benchmarks.import_files import write_import_file as write_generated_file
+from benchmarks.imports_child import bench_bank, ready_to_import
 from creditbank.archive import ArchiveFilter
 from creditbank.bank import Bank
-from creditbank.importer import ImportOptions
-from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer, normalise_identifier
-from creditbank.storage.engine import create_engine
 from creditbank.tokens import Principal
-from schemas.api import IssuerRegistration
 
 ORIGIN = "creditbank.bench/archive"
 DEFAULT_LOG_ENTRIES = 1_000_000
@@ -128,13 +123,7 @@ async def _timed(call: Callable[[], Awaitable[object]], calls: int) -> dict[str,
 
 
 async def _fill(bank: Bank, path: Path) -> dict[str, Any]:
-    await bank.start()
-    assert bank.writes_disabled is None, bank.writes_disabled
-    await bank.register_issuer(
-        IssuerRegistration(issuer_id=ISSUER_ID, name=ISSUER_NAME, kind="enterprise")
-    )
-    await bank.standards.publish(SAFETY)
-    options = ImportOptions(issuer_id=ISSUER_ID, file_format="csv", on_error="skip")
+    options = await ready_to_import(bank)
     started = time.perf_counter()
     job = await bank.imports.run_local(options, path)
     seconds = time.perf_counter() - started
@@ -155,13 +144,7 @@ async def _vacuum(bank: Bank) -> float:
 
 
 async def _measure(url: str, path: Path, work: Path) -> dict[str, Any]:
-    engine = create_engine(url)
-    bank = Bank(
-        engine=engine,
-        keys=KeyRing.load(work / "keys", ORIGIN),
-        pseudonymizer=Pseudonymizer(bytes(32)),
-        data_dir=work / "data",
-    )
+    bank = bench_bank(url, work, ORIGIN)
     try:
         figures = await _fill(bank, path)
         figures["vacuum_analyze_seconds"] = await _vacuum(bank)
@@ -186,7 +169,7 @@ async def _measure(url: str, path: Path, work: Path) -> dict[str, Any]:
         figures["load_average_after"] = round(os.getloadavg()[0], 2)
         return figures
     finally:
-        await engine.dispose()
+        await bank.engine.dispose()
 
 
 def measure_backend(backend: str, log_entries: int, directory: Path) -> dict[str, Any]:

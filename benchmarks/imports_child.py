@@ -69,25 +69,34 @@ def peak_rss_mb() -> float:
     return _proc_status_mb("VmHWM") or ru_maxrss_mb()
 
 
+def bench_bank(url: str, work: Path, origin: str = ORIGIN) -> Bank:
+    """A bank on ``url`` with keys and job files under ``work``."""
+    return Bank(
+        engine=create_engine(url),
+        keys=KeyRing.load(work / "keys", origin),
+        pseudonymizer=Pseudonymizer(bytes(32)),
+        data_dir=work / "data",
+    )
+
+
+async def ready_to_import(bank: Bank) -> ImportOptions:
+    """Start the bank, register the issuer, publish the standard; the import's options."""
+    await bank.start()
+    assert bank.writes_disabled is None, bank.writes_disabled
+    await bank.register_issuer(
+        IssuerRegistration(issuer_id=ISSUER_ID, name=ISSUER_NAME, kind="enterprise")
+    )
+    await bank.standards.publish(SAFETY)
+    return ImportOptions(issuer_id=ISSUER_ID, file_format="csv", on_error="skip")
+
+
 async def run_import(
     url: str, path: Path, work: Path, profiler: cProfile.Profile | None = None
 ) -> tuple[JobRow, float]:
     """Register the issuer, publish the standard, import the file; the job and its seconds."""
-    engine = create_engine(url)
-    bank = Bank(
-        engine=engine,
-        keys=KeyRing.load(work / "keys", ORIGIN),
-        pseudonymizer=Pseudonymizer(bytes(32)),
-        data_dir=work / "data",
-    )
+    bank = bench_bank(url, work)
     try:
-        await bank.start()
-        assert bank.writes_disabled is None, bank.writes_disabled
-        await bank.register_issuer(
-            IssuerRegistration(issuer_id=ISSUER_ID, name=ISSUER_NAME, kind="enterprise")
-        )
-        await bank.standards.publish(SAFETY)
-        options = ImportOptions(issuer_id=ISSUER_ID, file_format="csv", on_error="skip")
+        options = await ready_to_import(bank)
         if profiler is not None:
             profiler.enable()
         started = time.perf_counter()
@@ -97,7 +106,7 @@ async def run_import(
             profiler.disable()
         return job, seconds
     finally:
-        await engine.dispose()
+        await bank.engine.dispose()
 
 
 def check_job(job: JobRow, spec: ChildSpec) -> int:

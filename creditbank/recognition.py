@@ -171,59 +171,77 @@ def decide_application(
     at most once. ``recognised`` holds the (programme, requirement) pairs the learner already has
     a live recognition for.
     """
-    decided: list[tuple[RequirementDecision, RecognitionGranted | None]] = []
-    for requirement in requirements:
-        required = credits_text(
-            hundredths_floor(requirement.satisfied_by.min_credits, "min_credits")
-        )
-        base = RequirementDecision(
-            requirement_id=requirement.id,
-            status="refused",
-            reason="already_recognised",
-            detail="this requirement is already recognised for the learner",
-            index=None,
-            outcomes=[],
-            credits_required=required,
-            credits_available="0.00",
-            credits_granted=None,
-            excluded=Exclusions(),
-        )
-        if (programme.id, requirement.id) in recognised:
-            decided.append((base, None))
-            continue
-        outcome = decide(programme, requirement, candidates, today=today)
-        available = credits_text(outcome.credits_available)
-        if isinstance(outcome, Refusal):
-            refusal = msgspec.structs.replace(
-                base,
-                reason="not_enough_credits",
-                detail=outcome.detail,
-                credits_available=available,
-                excluded=outcome.excluded,
-            )
-            decided.append((refusal, None))
-            continue
-        granted = credits_text(hundredths_floor(requirement.credits_granted, "credits_granted"))
-        grant = RecognitionGranted(
+    return [
+        _decide_requirement(
+            programme,
+            requirement,
+            candidates,
+            already=(programme.id, requirement.id) in recognised,
+            today=today,
             learner_ref=learner_ref,
-            programme_id=programme.id,
-            programme_version=programme.version,
-            requirement_id=requirement.id,
-            outcomes=list(outcome.outcomes),
-            credits_used=credits_text(outcome.credits_used),
-            credits_granted=granted,
             applied_by=applied_by,
             granted_at=granted_at,
         )
-        decision = msgspec.structs.replace(
-            base,
-            status="granted",
-            reason=None,
-            detail=f"recognised with {len(outcome.outcomes)} outcome(s)",
-            outcomes=list(outcome.outcomes),
+        for requirement in requirements
+    ]
+
+
+def _decide_requirement(
+    programme: Programme,
+    requirement: Requirement,
+    candidates: list[Candidate],
+    *,
+    already: bool,
+    today: datetime.date,
+    learner_ref: str,
+    applied_by: Literal["learner", "admin"],
+    granted_at: str,
+) -> tuple[RequirementDecision, RecognitionGranted | None]:
+    required = credits_text(hundredths_floor(requirement.satisfied_by.min_credits, "min_credits"))
+    refused = RequirementDecision(
+        requirement_id=requirement.id,
+        status="refused",
+        reason="already_recognised",
+        detail="this requirement is already recognised for the learner",
+        index=None,
+        outcomes=[],
+        credits_required=required,
+        credits_available="0.00",
+        credits_granted=None,
+        excluded=Exclusions(),
+    )
+    if already:
+        return refused, None
+    outcome = decide(programme, requirement, candidates, today=today)
+    available = credits_text(outcome.credits_available)
+    if isinstance(outcome, Refusal):
+        return msgspec.structs.replace(
+            refused,
+            reason="not_enough_credits",
+            detail=outcome.detail,
             credits_available=available,
-            credits_granted=granted,
             excluded=outcome.excluded,
-        )
-        decided.append((decision, grant))
-    return decided
+        ), None
+    granted = credits_text(hundredths_floor(requirement.credits_granted, "credits_granted"))
+    grant = RecognitionGranted(
+        learner_ref=learner_ref,
+        programme_id=programme.id,
+        programme_version=programme.version,
+        requirement_id=requirement.id,
+        outcomes=list(outcome.outcomes),
+        credits_used=credits_text(outcome.credits_used),
+        credits_granted=granted,
+        applied_by=applied_by,
+        granted_at=granted_at,
+    )
+    decision = msgspec.structs.replace(
+        refused,
+        status="granted",
+        reason=None,
+        detail=f"recognised with {len(outcome.outcomes)} outcome(s)",
+        outcomes=list(outcome.outcomes),
+        credits_available=available,
+        credits_granted=granted,
+        excluded=outcome.excluded,
+    )
+    return decision, grant
