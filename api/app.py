@@ -28,8 +28,8 @@ from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
 from api.problems import exception_handlers
 from creditbank import limits
-from creditbank.bank import Bank
-from creditbank.deployment import open_bank
+from creditbank.service.bank import Bank
+from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings, load_settings
 from creditbank.storage.reads import log_head
 from schemas.api import Health

@@ -2,7 +2,7 @@
 
 Each controller declares its roles once, as a guard (Litestar-fullstack style); a handler never
 checks a role itself. Scope checks that depend on the resource (an issuer's own records, a
-learner's own entries) live in ``creditbank.bank``.
+learner's own entries) live in ``creditbank.service.bank``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from creditbank.bank import Bank
 from creditbank.errors import ForbiddenError, UnauthenticatedError
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal, Role
 
 __all__ = ["allow", "provide_principal"]

@@ -39,9 +39,9 @@ from benchmarks.import_files import (
 )
 from benchmarks.import_files import write_import_file as write_generated_file
 from benchmarks.imports_child import bench_bank, ready_to_import
-from creditbank.archive import ArchiveFilter
-from creditbank.bank import Bank
+from creditbank.learners.archive import ArchiveFilter
 from creditbank.privacy import Pseudonymizer, normalise_identifier
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 
 ORIGIN = "creditbank.bench/archive"

@@ -23,10 +23,10 @@ import msgspec
 
 from benchmarks import import_baselines
 from benchmarks.import_files import ISSUER_ID, ISSUER_NAME, SAFETY
-from creditbank.bank import Bank
-from creditbank.importer import ImportOptions
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
+from creditbank.service.bank import Bank
+from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.storage.engine import create_engine
 from creditbank.storage.import_jobs import JobRow
 from schemas.api import IssuerRegistration

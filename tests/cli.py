@@ -12,7 +12,7 @@ cli_timeout_seconds = 120
 
 def creditbank(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "creditbank.cli", *arguments],
+        [sys.executable, "-m", "creditbank.cli.main", *arguments],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -19,9 +19,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from creditbank.bank import Bank
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
+from creditbank.service.bank import Bank
 from creditbank.storage.engine import create_engine
 from creditbank.storage.migrate import upgrade
 

@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from litestar.testing import TestClient
 
 from api.app import create_app
-from creditbank import cli_import
-from creditbank.cli_import import ProgressBar, import_via_url, progress_line, summarise
-from creditbank.deployment import open_bank
-from creditbank.importer import ImportOptions
+from creditbank.cli import imports as cli_import
+from creditbank.cli.imports import ProgressBar, import_via_url, progress_line, summarise
+from creditbank.service.deployment import open_bank
+from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.settings import load_settings
 from creditbank.storage.access import create_token
 from creditbank.storage.engine import create_engine

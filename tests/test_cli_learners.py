@@ -7,7 +7,7 @@ import decimal
 import os
 from pathlib import Path
 
-from creditbank.deployment import open_bank
+from creditbank.service.deployment import open_bank
 from creditbank.settings import load_settings
 from creditbank.tokens import Principal
 from tests.cli import ROOT, creditbank

@@ -11,8 +11,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from creditbank.deployment import open_bank
 from creditbank.ledger.entries import open_entry
+from creditbank.service.deployment import open_bank
 from creditbank.settings import load_settings
 from creditbank.tokens import Principal
 from schemas.entries import OutcomeRecorded

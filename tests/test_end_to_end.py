@@ -37,7 +37,7 @@ def test_served_log_verifies_with_the_cli(tmp_path: Path) -> None:
     }
     assert creditbank(env, "db", "upgrade").returncode == 0
     server = subprocess.Popen(
-        [sys.executable, "-m", "creditbank.cli", "serve"],
+        [sys.executable, "-m", "creditbank.cli.main", "serve"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

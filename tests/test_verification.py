@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from creditbank.audit.verification import LogSource, VerificationError, rebuild_and_compare
 from creditbank.ledger.entries import SealedEntry
 from creditbank.ledger.hashing import leaf_hashes
 from creditbank.ledger.tiles import TileId, integrate
-from creditbank.verification import LogSource, VerificationError, rebuild_and_compare
 from tests.storage.appender import batch_entries
 
 ENTRIES: list[SealedEntry] = batch_entries("V", 0, 600)

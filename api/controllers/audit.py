@@ -6,8 +6,8 @@ from litestar import Controller, post
 from litestar.di import NamedDependency
 
 from api.auth import allow
-from creditbank.bank import Bank
-from creditbank.replay import replay_log
+from creditbank.audit.replay import replay_log
+from creditbank.service.bank import Bank
 from schemas.api import ReplayReport
 
 __all__ = ["ReplayController"]

@@ -12,10 +12,10 @@ from litestar.response import Stream
 
 from api.auth import allow, provide_principal
 from creditbank import limits
-from creditbank.bank import Bank
 from creditbank.errors import FileFormatError
-from creditbank.import_report import report_csv, row_page, rows_page_max
-from creditbank.importer import FileFormat, ImportOptions
+from creditbank.service.bank import Bank
+from creditbank.service.imports.pipeline import FileFormat, ImportOptions
+from creditbank.service.imports.report import report_csv, row_page, rows_page_max
 from creditbank.tokens import Principal
 from schemas.imports import ImportRowsPage, ImportStatus, RowStatus
 from schemas.types import OutcomeType

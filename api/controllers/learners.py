@@ -10,8 +10,8 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth import allow, provide_principal
 from creditbank import limits
-from creditbank.archive import ArchiveFilter, archive_page_size_max
-from creditbank.bank import Bank
+from creditbank.learners.archive import ArchiveFilter, archive_page_size_max
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.learners import (
     Archive,

@@ -15,8 +15,8 @@ from litestar.params import PathParameter, QueryParameter
 
 from api.auth import allow, provide_principal
 from creditbank import limits
-from creditbank.bank import Bank
 from creditbank.ledger.tiles import parse_tile_path
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.api import ConsistencyProof, InclusionProof
 

@@ -10,8 +10,8 @@ from litestar.params import JSONBody, PathParameter
 
 from api.auth import allow, provide_principal
 from creditbank import limits
-from creditbank.bank import Bank
-from creditbank.simulation import simulate, simulate_records
+from creditbank.service.bank import Bank
+from creditbank.service.simulation import simulate, simulate_records
 from creditbank.tokens import Principal
 from schemas.api import (
     SimulationReport,

@@ -8,7 +8,7 @@ from litestar.params import JSONBody
 
 from api.auth import allow, provide_principal
 from creditbank import limits
-from creditbank.bank import Bank
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.api import IssuerAccepted, IssuerRegistration, OutcomeAccepted, OutcomeRecord
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from creditbank.bundle import verify_bundle
+from creditbank.audit.bundle import verify_bundle
 from creditbank.ledger.note import VerifierKey
 from schemas.learners import ArchiveBundle
 from schemas.standards import Programme

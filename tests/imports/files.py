@@ -10,8 +10,8 @@ import msgspec
 
 from benchmarks.import_files import HEADER
 from benchmarks.import_files import SAFETY as SAFETY
-from creditbank.bank import Bank
-from creditbank.importer import FileFormat, ImportOptions
+from creditbank.service.bank import Bank
+from creditbank.service.imports.pipeline import FileFormat, ImportOptions
 from creditbank.storage.import_jobs import JobRow
 from tests.factories import resident_id
 

@@ -11,10 +11,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-from creditbank.bank import Bank
-from creditbank.importer import ImportOptions
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
+from creditbank.service.bank import Bank
+from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.storage.engine import create_engine
 from tests.imports.files import ISSUER_ID
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from creditbank.bank import Bank
-from creditbank.replay import replay_log
+from creditbank.audit.replay import replay_log
+from creditbank.service.bank import Bank
 from creditbank.storage import reads
 from creditbank.storage.import_jobs import mark_interrupted
 from tests.factories import issuer_registration

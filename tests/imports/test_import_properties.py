@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from creditbank.bank import Bank
 from creditbank.imports.seen import SeenRecordIds
+from creditbank.service.bank import Bank
 from creditbank.storage.projections import load_totals
 from tests.factories import issuer_registration, resident_id
 from tests.imports.files import SAFETY, csv_bytes, row, run_file

@@ -7,12 +7,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from creditbank import importer
-from creditbank.bank import Bank
+from creditbank.audit.replay import replay_log
 from creditbank.errors import FileFormatError
-from creditbank.import_report import report_csv, row_page
 from creditbank.ledger.entries import open_entry
-from creditbank.replay import replay_log
+from creditbank.service.bank import Bank
+from creditbank.service.imports import pipeline as importer
+from creditbank.service.imports.report import report_csv, row_page
 from creditbank.storage import reads
 from schemas.entries import BatchCommitted, OutcomeRecorded
 from schemas.imports import ImportRow

@@ -6,7 +6,7 @@ import datetime
 import decimal
 from dataclasses import dataclass
 
-from creditbank.bank import Bank
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.standards import (
     AppliesTo,

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from creditbank.bank import Bank
-from creditbank.bundle import verify_bundle
-from creditbank.cli import main
+from creditbank.audit.bundle import verify_bundle
+from creditbank.audit.verification import VerificationError
+from creditbank.cli.main import main
 from creditbank.ledger.checkpoint import parse_checkpoint_body, sign_checkpoint
 from creditbank.ledger.entries import open_entry
 from creditbank.ledger.note import SignerKey, VerifierKey
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
-from creditbank.verification import VerificationError
 from schemas.entries import ProgrammePublished, StandardPublished
 from schemas.learners import ArchiveBundle, BundleEntry, RecognitionApplication
 from tests.conftest import ORIGIN

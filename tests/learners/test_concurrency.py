@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.exc
 
-from creditbank import recognition_desk
-from creditbank.bank import Bank
-from creditbank.recognition import Candidate
+from creditbank.learners.recognition import Candidate
+from creditbank.service import recognitions as recognition_desk
+from creditbank.service.bank import Bank
 from creditbank.storage import reads
 from creditbank.storage.engine import create_engine
 from schemas.learners import RecognitionApplication

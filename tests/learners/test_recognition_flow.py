@@ -7,7 +7,7 @@ import datetime
 import msgspec
 import pytest
 
-from creditbank.bank import Bank
+from creditbank.audit.replay import replay_log
 from creditbank.errors import (
     AlreadyReversedError,
     AlreadyRevokedError,
@@ -15,7 +15,7 @@ from creditbank.errors import (
     NotFoundError,
     NotInEffectError,
 )
-from creditbank.replay import replay_log
+from creditbank.service.bank import Bank
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.learners import CorrectionRequest, RecognitionApplication

@@ -10,7 +10,14 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditbank.recognition import Candidate, Grant, Refusal, add_months, decide, valid_until
+from creditbank.learners.recognition import (
+    Candidate,
+    Grant,
+    Refusal,
+    add_months,
+    decide,
+    valid_until,
+)
 from creditbank.rules.engine import compile_rulebook
 from creditbank.rules.totals import award_deltas
 from schemas.entries import OutcomeRecorded

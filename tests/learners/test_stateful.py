@@ -38,13 +38,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from creditbank.archive import ArchiveFilter
-from creditbank.bank import Bank
+from creditbank.audit.replay import replay_log
 from creditbank.errors import AlreadyReversedError, AlreadyRevokedError
 from creditbank.keys import KeyRing
+from creditbank.learners.archive import ArchiveFilter
 from creditbank.privacy import Pseudonymizer, normalise_identifier
-from creditbank.replay import replay_log
 from creditbank.rules.arithmetic import credits_text
+from creditbank.service.bank import Bank
 from creditbank.storage.engine import create_engine
 from creditbank.storage.projections import load_totals
 from creditbank.storage.tables import outcome, recognition, recognition_use

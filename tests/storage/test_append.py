@@ -7,13 +7,13 @@ import datetime
 import pytest
 import sqlalchemy as sa
 
-from creditbank.bank import Bank
 from creditbank.errors import CreditbankError, ProofError
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.entries import SealedEntry, open_entry
 from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import MemoryTree, verify_consistency, verify_inclusion
 from creditbank.outcomes import normalise_outcome
+from creditbank.service.bank import Bank
 from creditbank.storage import reads
 from creditbank.storage.append import log_transaction
 from creditbank.storage.tables import log_entry

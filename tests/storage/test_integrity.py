@@ -9,16 +9,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.audit import verify_database
-from creditbank.bank import Bank
-from creditbank.deployment import open_bank
+from creditbank.audit.local import verify_database
+from creditbank.audit.verification import VerificationError
 from creditbank.errors import ConfigurationError, WritesDisabledError
 from creditbank.keys import KeyRing
 from creditbank.ledger.note import VerifierKey, open_note
+from creditbank.service.bank import Bank
+from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings
 from creditbank.storage.append import log_transaction
 from creditbank.tokens import Principal
-from creditbank.verification import VerificationError
 from tests.factories import issuer_registration, outcome_record
 from tests.storage.appender import batch_entries
 

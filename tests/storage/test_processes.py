@@ -15,9 +15,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from creditbank.audit import verify_database
-from creditbank.bank import Bank
+from creditbank.audit.local import verify_database
 from creditbank.ledger.entries import open_entry
+from creditbank.service.bank import Bank
 from creditbank.storage import reads
 from creditbank.storage.integrity import check_head
 from schemas.entries import OutcomeRecorded

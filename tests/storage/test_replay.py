@@ -9,9 +9,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from creditbank.bank import Bank
-from creditbank.replay import replay_log
+from creditbank.audit.replay import replay_log
 from creditbank.rules.matching import pattern_matches
+from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.standards import AppliesTo, Caps, PerHoursAward, Standard
 from tests.factories import issuer_registration, outcome_record

@@ -15,11 +15,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from creditbank.archive_text import archive_lines
-from creditbank.bundle import VerifiedBundle, verify_bundle
+from creditbank.audit.bundle import VerifiedBundle, verify_bundle
+from creditbank.audit.verification import VerificationError
+from creditbank.cli.archive_text import archive_lines
 from creditbank.errors import CreditbankError, NoteError
 from creditbank.ledger.note import VerifierKey
-from creditbank.verification import VerificationError
 
 __all__ = ["BundleCommandError", "add_command", "report_lines", "run"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from creditbank.recognition import valid_until
+from creditbank.learners.recognition import valid_until
 from creditbank.rules.arithmetic import credits_text, parse_credits
 from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed
 from schemas.learners import (

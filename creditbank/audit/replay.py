@@ -16,10 +16,10 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from creditbank.audit.replay_recognition import RecognitionReplay
 from creditbank.errors import SignatureError
 from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import open_entry
-from creditbank.replay_recognition import RecognitionReplay
 from creditbank.rules.engine import (
     RuleBook,
     TotalKey,

@@ -31,7 +31,7 @@ from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionReversed
 from schemas.learners import CorrectionRequest, RevocationAccepted
 
 if TYPE_CHECKING:
-    from creditbank.bank import Bank
+    from creditbank.service.bank import Bank
 
 __all__ = ["RevocationDesk"]
 

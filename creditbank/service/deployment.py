@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.bank import Bank
 from creditbank.errors import ConfigurationError
 from creditbank.keys import KeyRing, load_or_create_secret
 from creditbank.privacy import Pseudonymizer
+from creditbank.service.bank import Bank
 from creditbank.settings import Settings
 from creditbank.storage.engine import create_engine
 from creditbank.storage.tables import checkpoint, person

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from creditbank.archive import ArchiveFilter, ArchiveSource, build_archive
 from creditbank.errors import MalformedError, NotFoundError
 from creditbank.keys import KeyRing
+from creditbank.learners.archive import ArchiveFilter, ArchiveSource, build_archive
 from creditbank.privacy import Pseudonymizer, normalise_identifier
 from creditbank.storage import learner_reads, reads
 from creditbank.storage.engine import snapshot

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import msgspec
 
-from creditbank.archive import ArchiveFilter
-from creditbank.archive_text import archive_lines, recognition_lines
+from creditbank.cli.archive_text import archive_lines, recognition_lines
 from creditbank.errors import CreditbankError
+from creditbank.learners.archive import ArchiveFilter
 from creditbank.settings import Settings
 from creditbank.tokens import Principal
 from schemas.learners import Archive, RecognitionApplication, RecognitionResult
@@ -99,7 +99,7 @@ def _application(arguments: argparse.Namespace) -> RecognitionApplication:
 
 
 async def _directly(settings: Settings, arguments: argparse.Namespace) -> int:
-    from creditbank.deployment import open_bank
+    from creditbank.service.deployment import open_bank
 
     bank = await open_bank(settings)
     try:

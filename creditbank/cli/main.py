@@ -26,13 +26,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creditbank import cli_bundle, cli_import, cli_learners, cli_rules
+from creditbank.cli import bundle as cli_bundle
+from creditbank.cli import imports as cli_import
+from creditbank.cli import learners as cli_learners
+from creditbank.cli import standards as cli_rules
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
 
 if TYPE_CHECKING:
-    from creditbank.audit import Verified
+    from creditbank.audit.local import Verified
     from creditbank.ledger.note import VerifierKey
 
 __all__ = ["main"]
@@ -168,7 +171,7 @@ async def _create_token(settings: Settings, arguments: argparse.Namespace) -> in
 
 
 def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
-    from creditbank.verification import VerificationError
+    from creditbank.audit.verification import VerificationError
 
     try:
         verified = asyncio.run(_verified(settings, arguments))
@@ -182,8 +185,8 @@ def _verify(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 async def _verified(settings: Settings, arguments: argparse.Namespace) -> Verified:
-    from creditbank.audit import verify_database
-    from creditbank.audit_http import verify_url
+    from creditbank.audit.local import verify_database
+    from creditbank.audit.remote import verify_url
     from creditbank.storage.engine import create_engine
 
     if arguments.url:
@@ -207,9 +210,9 @@ def _database_verifiers(settings: Settings, arguments: argparse.Namespace) -> li
     a SQLite path exists, so verifying never creates an empty database."""
     from sqlalchemy.engine import make_url
 
+    from creditbank.audit.verification import VerificationError
     from creditbank.keys import KeyRing
     from creditbank.ledger.note import VerifierKey
-    from creditbank.verification import VerificationError
 
     database = make_url(arguments.database)
     if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():

@@ -27,14 +27,14 @@ from typing import TypeVar
 import msgspec
 
 from creditbank import limits
-from creditbank.archive import ArchiveFilter, ArchiveSource, build_archive
+from creditbank.audit.verification import VerificationError, expected_origin, open_trusted
 from creditbank.errors import CanonicalError, NoteError, ProofError
+from creditbank.learners.archive import ArchiveFilter, ArchiveSource, build_archive
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import open_entry
 from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import verify_inclusion
 from creditbank.ledger.note import VerifierKey, decode_base64
-from creditbank.verification import VerificationError, expected_origin, open_trusted
 from schemas.entries import (
     Entry,
     IssuerRegistered,

@@ -1,10 +1,11 @@
 """``creditbank verify --database``: re-verify a whole log from the rows of its database.
 
 Everything is read in one snapshot, so a verification running beside a live service sees one
-consistent log. Besides the rebuild (``creditbank.verification``) it checks every checkpoint ever
-signed: signatures by trusted keys, sizes that never shrink, the empty tree's root at size 0, and
-each root against the rebuilt tree at that size. A checkpoint signed only by keys the caller did
-not trust (say, a retired key that was not given) is still root-checked and reported as such.
+consistent log. Besides the rebuild (``creditbank.audit.verification``) it checks every
+checkpoint ever signed: signatures by trusted keys, sizes that never shrink, the empty tree's
+root at size 0, and each root against the rebuilt tree at that size. A checkpoint signed only
+by keys the caller did not trust (say, a retired key that was not given) is still root-checked
+and reported as such.
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditbank.audit.verification import (
+    LogSource,
+    RebuildReport,
+    VerificationError,
+    expected_origin,
+    open_trusted,
+    rebuild_and_compare,
+)
 from creditbank.errors import CreditbankError, NoteError, UnknownSignerError
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint_body
 from creditbank.ledger.hashing import EMPTY_ROOT
@@ -22,14 +31,6 @@ from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
 from creditbank.storage.tables import checkpoint as checkpoint_table
 from creditbank.storage.tile_store import read_tiles
-from creditbank.verification import (
-    LogSource,
-    RebuildReport,
-    VerificationError,
-    expected_origin,
-    open_trusted,
-    rebuild_and_compare,
-)
 
 __all__ = ["Verified", "expected_origin", "open_trusted", "summary", "verify_database"]
 

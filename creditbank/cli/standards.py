@@ -82,7 +82,7 @@ def _validate_programme(path: Path) -> int:
 
 
 async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
-    from creditbank.deployment import open_bank
+    from creditbank.service.deployment import open_bank
 
     bank = await open_bank(settings)
     try:
@@ -106,8 +106,8 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
 
 async def _with_file(bank: Any, action: str, path: Path, outcomes: Path | None) -> int:
     from creditbank.rules.documents import read_standard
-    from creditbank.simulation import simulate, simulate_records
-    from creditbank.standards_desk import validation_context, validation_report
+    from creditbank.service.simulation import simulate, simulate_records
+    from creditbank.service.standards import validation_context, validation_report
 
     try:
         document = read_standard(path)
@@ -180,7 +180,7 @@ def _invalid(path: Path, error: StandardInvalidError) -> int:
 
 
 async def _replay(bank: Any) -> int:
-    from creditbank.replay import replay_log
+    from creditbank.audit.replay import replay_log
 
     report = await replay_log(bank.engine)
     for difference in report.differences:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.archive_desk import check_learner_visible, load_archive_source
 from creditbank.errors import (
     AlreadyReversedError,
     ExistsWithDifferentContentError,
@@ -25,12 +24,13 @@ from creditbank.errors import (
     NotInEffectError,
     StandardInvalidError,
 )
+from creditbank.learners.recognition import Candidate, decide_application, valid_until
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
-from creditbank.recognition import Candidate, decide_application, valid_until
 from creditbank.rules.arithmetic import parse_credits
 from creditbank.rules.engine import TotalKey
 from creditbank.rules.validate import validate_programme
+from creditbank.service.archives import check_learner_visible, load_archive_source
 from creditbank.storage import learner_reads
 from creditbank.storage.append import LogTransaction, log_transaction
 from creditbank.tokens import Principal
@@ -46,7 +46,7 @@ from schemas.learners import (
 from schemas.standards import Programme, Requirement
 
 if TYPE_CHECKING:
-    from creditbank.bank import Bank
+    from creditbank.service.bank import Bank
 
 __all__ = ["RecognitionDesk"]
 

@@ -25,7 +25,6 @@ from typing import Literal
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.import_files import JobFiles, ResultsWriter, file_chunks
 from creditbank.imports import RawRecord, read_csv, read_json_array, read_ndjson
 from creditbank.imports.classify import Classifier
 from creditbank.imports.prepare import Prepared, Unreadable, prepare
@@ -34,6 +33,7 @@ from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook
+from creditbank.service.imports.files import JobFiles, ResultsWriter, file_chunks
 from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people

@@ -27,8 +27,8 @@ import httpx
 import msgspec
 
 from creditbank.errors import CreditbankError
-from creditbank.importer import FileFormat, ImportOptions, Progress
 from creditbank.imports.classify import ERROR_STATUSES, ROW_STATUSES
+from creditbank.service.imports.pipeline import FileFormat, ImportOptions, Progress
 from creditbank.settings import Settings
 from schemas.entries import BatchCounts
 from schemas.imports import ImportRow, ImportRowsPage, ImportStatus
@@ -220,9 +220,9 @@ def _write_report(target: Path, chunks: Iterable[bytes]) -> None:
 async def _import_locally(
     settings: Settings, path: Path, options: ImportOptions, report: Path | None, bar: ProgressBar
 ) -> tuple[ImportStatus, list[ImportRow]]:
-    from creditbank.deployment import open_bank
-    from creditbank.import_desk import job_status
-    from creditbank.import_report import report_csv, row_page
+    from creditbank.service.deployment import open_bank
+    from creditbank.service.imports.desk import job_status
+    from creditbank.service.imports.report import report_csv, row_page
 
     bank = await open_bank(settings)
     try:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 import msgspec
 
 from creditbank.errors import FileFormatError
-from creditbank.import_files import JobFiles, file_chunks
 from creditbank.imports import (
     RawRecord,
     detect_encoding,
@@ -27,6 +26,7 @@ from creditbank.imports import (
     read_ndjson,
 )
 from creditbank.imports.classify import RECORDED_STATUSES, RowResult
+from creditbank.service.imports.files import JobFiles, file_chunks
 from creditbank.storage.import_jobs import JobRow
 from schemas.imports import ImportRow, ImportRowsPage
 

@@ -16,7 +16,6 @@ from typing import Literal
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from creditbank.archive_desk import ArchiveDesk
 from creditbank.errors import (
     ExistsWithDifferentContentError,
     ForbiddenError,
@@ -27,17 +26,18 @@ from creditbank.errors import (
     UnknownIssuerError,
     WritesDisabledError,
 )
-from creditbank.import_desk import ImportDesk
 from creditbank.keys import KeyRing
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.ledger.proof_text import encode_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.outcomes import entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
-from creditbank.recognition_desk import RecognitionDesk
-from creditbank.revocation_desk import RevocationDesk
+from creditbank.service.archives import ArchiveDesk
+from creditbank.service.imports.desk import ImportDesk
+from creditbank.service.recognitions import RecognitionDesk
+from creditbank.service.revocations import RevocationDesk
+from creditbank.service.standards import StandardsDesk
 from creditbank.settings import DEFAULT_DATA_DIR
-from creditbank.standards_desk import StandardsDesk
 from creditbank.storage import access, reads
 from creditbank.storage.append import log_transaction
 from creditbank.storage.import_jobs import mark_interrupted

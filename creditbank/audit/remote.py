@@ -15,13 +15,13 @@ from pathlib import Path
 
 import httpx
 
-from creditbank.audit import Verified, expected_origin, open_trusted, summary
+from creditbank.audit.local import Verified, expected_origin, open_trusted, summary
+from creditbank.audit.verification import LogSource, VerificationError, rebuild_and_compare
 from creditbank.errors import NoteError, ProofError, TileError
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.merkle import verify_consistency
 from creditbank.ledger.note import VerifierKey
 from creditbank.ledger.tiles import BundleId, TileId, bundle_path, decode_entry_bundle, tile_path
-from creditbank.verification import LogSource, VerificationError, rebuild_and_compare
 
 __all__ = ["verify_url"]
 

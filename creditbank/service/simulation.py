@@ -19,10 +19,10 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditbank.audit.replay import log_entries
 from creditbank.errors import MalformedError
 from creditbank.outcomes import normalise_outcome
 from creditbank.privacy import Pseudonymizer
-from creditbank.replay import log_entries
 from creditbank.rules.engine import (
     RuleBook,
     TotalKey,
@@ -31,7 +31,7 @@ from creditbank.rules.engine import (
     parse_credits,
 )
 from creditbank.rules.validate import validate_standard
-from creditbank.standards_desk import published_standards
+from creditbank.service.standards import published_standards
 from creditbank.storage import reads
 from creditbank.storage.engine import snapshot
 from creditbank.storage.tables import issuer

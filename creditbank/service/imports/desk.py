@@ -27,9 +27,15 @@ from creditbank.errors import (
     ForbiddenError,
     NotFoundError,
 )
-from creditbank.import_files import JobFiles, file_sha256
-from creditbank.importer import FileRun, ImportOptions, ImportOutcome, Progress, classify_file
 from creditbank.rules.engine import RuleBook
+from creditbank.service.imports.files import JobFiles, file_sha256
+from creditbank.service.imports.pipeline import (
+    FileRun,
+    ImportOptions,
+    ImportOutcome,
+    Progress,
+    classify_file,
+)
 from creditbank.storage.append import AppendStream, log_transaction
 from creditbank.storage.engine import snapshot
 from creditbank.storage.import_jobs import JobRow, create_job, find_job, finish_job, this_process
@@ -37,7 +43,7 @@ from creditbank.tokens import Principal
 from schemas.imports import ImportFailure, ImportProgress, ImportStatus
 
 if TYPE_CHECKING:
-    from creditbank.bank import Bank
+    from creditbank.service.bank import Bank
 
 __all__ = ["ImportDesk"]
 
