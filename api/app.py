@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -26,12 +24,11 @@ from api.controllers.learners import (
 from api.controllers.log import AuditController, PublicLogController, ReceiptController
 from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
+from api.desks import Log, desk_dependencies
 from api.problems import exception_handlers
 from creditbank import limits
-from creditbank.service.bank import Bank
 from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings, load_settings
-from creditbank.storage.reads import log_head
 from schemas.api import Health
 
 __all__ = ["create_app"]
@@ -40,22 +37,8 @@ API_VERSION = "0.1.0"
 
 
 @get("/healthz", tags=["health"], summary="Liveness and the start-up integrity check")
-async def healthz(bank: NamedDependency[Bank]) -> Health:
-    async with bank.engine.connect() as connection:
-        head = await log_head(connection)
-    if bank.writes_disabled is not None:
-        return Health(
-            status="degraded",
-            tree_size=head.tree_size,
-            writes="disabled",
-            detail=bank.writes_disabled,
-        )
-    return Health(status="ok", tree_size=head.tree_size, writes="enabled")
-
-
-def _provide_bank(state: State) -> Bank:
-    bank: NamedDependency[Bank] = state.bank
-    return bank
+async def healthz(log: Log) -> Health:
+    return await log.health()
 
 
 def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
@@ -70,7 +53,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             await bank.start()
             if bank.writes_disabled is not None:
                 print(f"creditbank: WRITES DISABLED: {bank.writes_disabled}", file=sys.stderr)
-            token = await bank.bootstrap_admin_token()
+            token = await bank.access.bootstrap_admin_token()
             if token is not None and announce_admin_token:
                 print(
                     "creditbank: the database had no tokens; this admin token is shown once:\n"
@@ -99,7 +82,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             RecognitionController,
             OutcomeChangeController,
         ],
-        dependencies={"bank": Provide(_provide_bank, sync_to_thread=False)},
+        dependencies=desk_dependencies,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=limits.request_bytes_max,

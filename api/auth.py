@@ -2,7 +2,7 @@
 
 Each controller declares its roles once, as a guard (Litestar-fullstack style); a handler never
 checks a role itself. Scope checks that depend on the resource (an issuer's own records, a
-learner's own entries) live in ``creditbank.service.bank``.
+learner's own entries) live in ``creditbank.service.scope``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from api.desks import access_desk
 from creditbank.errors import ForbiddenError, UnauthenticatedError
-from creditbank.service.bank import Bank
 from creditbank.tokens import Principal, Role
 
 __all__ = ["allow", "provide_principal"]
@@ -32,8 +32,8 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princ
     header = connection.headers.get("authorization", "")
     if not header.lower().startswith(_BEARER):
         raise UnauthenticatedError("send an API token as 'Authorization: Bearer <token>'")
-    bank: Bank = connection.app.state.bank
-    principal = await bank.authenticate(header[len(_BEARER) :].strip())
+    access = access_desk(connection.app.state)
+    principal = await access.authenticate(header[len(_BEARER) :].strip())
     if principal is None:
         raise UnauthenticatedError("the API token is not known")
     connection.scope.setdefault("state", {})[_PRINCIPAL_KEY] = principal

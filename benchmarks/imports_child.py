@@ -83,7 +83,7 @@ async def ready_to_import(bank: Bank) -> ImportOptions:
     """Start the bank, register the issuer, publish the standard; the import's options."""
     await bank.start()
     assert bank.writes_disabled is None, bank.writes_disabled
-    await bank.register_issuer(
+    await bank.deposits.register_issuer(
         IssuerRegistration(issuer_id=ISSUER_ID, name=ISSUER_NAME, kind="enterprise")
     )
     await bank.standards.publish(SAFETY)

@@ -18,9 +18,11 @@ from schemas.standards import Category, Programme, Standard, StandardId
 from schemas.types import (
     Credits,
     Hours,
+    ImportFormat,
     IssuerId,
     IssuerKind,
     LearnerRef,
+    OnError,
     OutcomeResult,
     OutcomeType,
     Percent,
@@ -158,8 +160,8 @@ class BatchCommitted(_EntryBase, frozen=True, kw_only=True, tag="batch.committed
 
     issuer_id: IssuerId
     file_sha256: Sha256Hex
-    file_format: Literal["csv", "ndjson", "json"]
-    on_error: Literal["reject", "skip"]
+    file_format: ImportFormat
+    on_error: OnError
     counts: BatchCounts
     first_index: Annotated[int, Meta(ge=0)]
     last_index: Annotated[int, Meta(ge=0)]

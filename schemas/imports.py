@@ -8,9 +8,28 @@ from typing import Literal
 import msgspec
 
 from schemas.entries import BatchCounts
-from schemas.types import LogIndex
+from schemas.types import (
+    ImportFormat,
+    ImportMode,
+    ImportResult,
+    ImportState,
+    LogIndex,
+    OnError,
+)
 
-__all__ = ["ImportFailure", "ImportProgress", "ImportRow", "ImportRowsPage", "ImportStatus"]
+__all__ = [
+    "ImportFailure",
+    "ImportFormat",
+    "ImportMode",
+    "ImportProgress",
+    "ImportResult",
+    "ImportRow",
+    "ImportRowsPage",
+    "ImportState",
+    "ImportStatus",
+    "OnError",
+    "RowStatus",
+]
 
 RowStatus = Literal[
     "ready",
@@ -45,16 +64,14 @@ class ImportStatus(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     issuer_id: str
-    file_format: Literal["csv", "ndjson", "json"]
-    mode: Literal["dry_run", "commit"]
-    on_error: Literal["reject", "skip"]
+    file_format: ImportFormat
+    mode: ImportMode
+    on_error: OnError
     file_sha256: str
     file_bytes: int
     signed: bool
-    state: Literal["running", "finished", "failed", "interrupted"]
-    # committed: the batch is in the log; rejected: an error row stopped it (on_error=reject);
-    # nothing_to_commit: no row was new; dry_run: classified only.
-    result: Literal["committed", "rejected", "nothing_to_commit", "dry_run"] | None
+    state: ImportState
+    result: ImportResult | None
     progress: ImportProgress | None  # while running
     counts: BatchCounts | None  # once finished
     first_index: LogIndex | None

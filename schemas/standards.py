@@ -38,6 +38,9 @@ __all__ = [
     "Standard",
     "StandardAward",
     "StandardId",
+    "StandardName",
+    "parse_standard_name",
+    "standard_name",
 ]
 
 StandardId = Annotated[
@@ -184,3 +187,23 @@ class Programme(_Document, frozen=True, kw_only=True):
     effective_from: datetime.date
     effective_until: datetime.date | None = None
     requirements: list[Requirement]
+
+
+class StandardName(msgspec.Struct, frozen=True):
+    """A standard version's name as awards and programmes write it: ``<id>@<version>``."""
+
+    id: str
+    version: int
+
+
+def standard_name(standard_id: str, version: int) -> str:
+    """``<id>@<version>``: the one way a standard version is named in entries and messages."""
+    return f"{standard_id}@{version}"
+
+
+def parse_standard_name(name: str) -> StandardName:
+    """The id and version of ``<id>@<version>`` (ids never contain ``@``; see ``StandardId``)."""
+    standard_id, separator, version = name.rpartition("@")
+    if not separator or not standard_id or not version.isdigit():
+        raise ValueError(f"not a standard name <id>@<version>: {name!r}")
+    return StandardName(standard_id, int(version))

@@ -14,11 +14,16 @@ from msgspec import Meta
 __all__ = [
     "Credits",
     "Hours",
+    "ImportFormat",
+    "ImportMode",
+    "ImportResult",
+    "ImportState",
     "IssuerId",
     "IssuerKind",
     "LearnerIdType",
     "LearnerRef",
     "LogIndex",
+    "OnError",
     "OutcomeResult",
     "OutcomeType",
     "Percent",
@@ -28,6 +33,16 @@ __all__ = [
     "Timestamp",
     "Title",
 ]
+
+# The import vocabulary, shared by batch entries, the pipeline, the job table, the API and the CLI.
+ImportFormat = Literal["csv", "ndjson", "json"]
+ImportMode = Literal["dry_run", "commit"]
+# reject: one error row stops the whole batch; skip: error rows are reported and left out.
+OnError = Literal["reject", "skip"]
+ImportState = Literal["running", "finished", "failed", "interrupted"]
+# committed: the batch is in the log; rejected: an error row stopped it (on_error=reject);
+# nothing_to_commit: no row was new; dry_run: classified only.
+ImportResult = Literal["committed", "rejected", "nothing_to_commit", "dry_run"]
 
 IssuerId = Annotated[
     str,

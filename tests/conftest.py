@@ -22,6 +22,7 @@ import pytest
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.bank import Bank
+from creditbank.service.context import Clock, utc_now
 from creditbank.storage.engine import create_engine
 from creditbank.storage.migrate import upgrade
 
@@ -109,12 +110,26 @@ def pseudonymizer() -> Pseudonymizer:
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """The bank's clock: real time, unless a test module overrides this fixture with its own."""
+    return utc_now
+
+
+@pytest.fixture
 async def bank(
-    database_url: str, key_ring: KeyRing, pseudonymizer: Pseudonymizer, tmp_path: Path
+    database_url: str,
+    key_ring: KeyRing,
+    pseudonymizer: Pseudonymizer,
+    clock: Clock,
+    tmp_path: Path,
 ) -> AsyncIterator[Bank]:
     engine = create_engine(database_url)
     service = Bank(
-        engine=engine, keys=key_ring, pseudonymizer=pseudonymizer, data_dir=tmp_path / "data"
+        engine=engine,
+        keys=key_ring,
+        pseudonymizer=pseudonymizer,
+        clock=clock,
+        data_dir=tmp_path / "data",
     )
     await service.start()
     assert service.writes_disabled is None, service.writes_disabled

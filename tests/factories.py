@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 import decimal
 
+from creditbank.keys import KeyRing
+from creditbank.service.bank import Bank
+from creditbank.service.context import Clock
 from schemas.api import IssuerRegistration, OutcomeRecord
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -46,3 +49,15 @@ def outcome_record(
     }
     fields.update(changes)
     return OutcomeRecord(**fields)  # type: ignore[arg-type]
+
+
+def rebuilt(bank: Bank, *, keys: KeyRing | None = None, clock: Clock | None = None) -> Bank:
+    """The same deployment (engine, pseudonymizer, data directory) built again with other keys
+    or another clock, as a restart after a key rotation would; call ``start`` on it."""
+    return Bank(
+        engine=bank.engine,
+        keys=keys or bank.keys,
+        pseudonymizer=bank.pseudonymizer,
+        clock=clock or bank.context.now,
+        data_dir=bank.data_dir,
+    )

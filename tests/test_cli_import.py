@@ -60,7 +60,7 @@ async def register_issuers(env: dict[str, str], public_key: str | None = None) -
     bank = await open_bank(load_settings(env))
     try:
         await bank.start()
-        await bank.register_issuer(
+        await bank.deposits.register_issuer(
             IssuerRegistration(
                 issuer_id=ENTERPRISE,
                 name="华东精密制造有限公司",
@@ -68,7 +68,7 @@ async def register_issuers(env: dict[str, str], public_key: str | None = None) -
                 public_key=public_key,
             )
         )
-        await bank.register_issuer(
+        await bank.deposits.register_issuer(
             IssuerRegistration(issuer_id=COMMUNITY, name="徐汇区社区学校", kind="community_school")
         )
     finally:
@@ -78,7 +78,7 @@ async def register_issuers(env: dict[str, str], public_key: str | None = None) -
 async def log_size(env: dict[str, str]) -> int:
     bank = await open_bank(load_settings(env))
     try:
-        return int((await bank.checkpoint()).splitlines()[1])
+        return int((await bank.log.checkpoint()).splitlines()[1])
     finally:
         await bank.engine.dispose()
 

@@ -22,7 +22,7 @@ async def deposit(env: dict[str, str]) -> str:
     bank = await open_bank(load_settings(env))
     try:
         await bank.start()
-        await bank.register_issuer(issuer_registration())
+        await bank.deposits.register_issuer(issuer_registration())
         issuer = Principal(role="issuer", issuer_id="acme-training")
         learner_ref = ""
         for serial in range(2):
@@ -33,7 +33,7 @@ async def deposit(env: dict[str, str]) -> str:
                 hours="40.0",
                 attendance_pct=decimal.Decimal("95"),
             )
-            learner_ref = (await bank.record_outcome(issuer, record)).learner_ref
+            learner_ref = (await bank.deposits.record_outcome(issuer, record)).learner_ref
         return learner_ref
     finally:
         await bank.engine.dispose()

@@ -34,7 +34,7 @@ async def deposit(env: dict[str, str]) -> list[str]:
     bank = await open_bank(load_settings(env))
     try:
         await bank.start()
-        await bank.register_issuer(issuer_registration())
+        await bank.deposits.register_issuer(issuer_registration())
         issuer = Principal(role="issuer", issuer_id="acme-training")
         credits = []
         for serial in range(6):
@@ -44,8 +44,8 @@ async def deposit(env: dict[str, str]) -> list[str]:
                 hours="40.0",
                 attendance_pct=decimal.Decimal("95"),
             )
-            accepted = await bank.record_outcome(issuer, record)
-            entry = open_entry(await bank.entry(accepted.index))
+            accepted = await bank.deposits.record_outcome(issuer, record)
+            entry = open_entry(await bank.log.entry(accepted.index))
             assert isinstance(entry, OutcomeRecorded)
             assert entry.award is not None
             credits.append(entry.award.credits)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -11,20 +11,20 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response import Stream
 
 from api.auth import allow, provide_principal
+from api.desks import Imports
 from creditbank import limits
 from creditbank.errors import FileFormatError
-from creditbank.service.bank import Bank
-from creditbank.service.imports.pipeline import FileFormat, ImportOptions
+from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.service.imports.report import report_csv, row_page, rows_page_max
 from creditbank.tokens import Principal
-from schemas.imports import ImportRowsPage, ImportStatus, RowStatus
+from schemas.imports import ImportFormat, ImportRowsPage, ImportStatus, OnError, RowStatus
 from schemas.types import OutcomeType
 
 __all__ = ["ImportController"]
 
 JobInPath = Annotated[str, PathParameter(min_length=1, max_length=36)]
 
-_FORMAT_BY_MEDIA_TYPE: dict[str, FileFormat] = {
+_FORMAT_BY_MEDIA_TYPE: dict[str, ImportFormat] = {
     "text/csv": "csv",
     "text/tab-separated-values": "csv",
     "application/x-ndjson": "ndjson",
@@ -34,7 +34,7 @@ _FORMAT_BY_MEDIA_TYPE: dict[str, FileFormat] = {
 }
 
 
-def _file_format(request: Request[Any, Any, Any], given: FileFormat | None) -> FileFormat:
+def _file_format(request: Request[Any, Any, Any], given: ImportFormat | None) -> ImportFormat:
     if given is not None:
         return given
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -68,11 +68,11 @@ class ImportController(Controller):
     async def start(
         self,
         request: Request[Any, Any, Any],
-        bank: NamedDependency[Bank],
+        imports: Imports,
         principal: NamedDependency[Principal],
-        file_format: Annotated[FileFormat | None, QueryParameter(name="format")] = None,
+        file_format: Annotated[ImportFormat | None, QueryParameter(name="format")] = None,
         dry_run: Annotated[bool, QueryParameter()] = False,
-        on_error: Annotated[Literal["reject", "skip"], QueryParameter()] = "reject",
+        on_error: Annotated[OnError, QueryParameter()] = "reject",
         signature: Annotated[
             str | None,
             QueryParameter(max_length=88, description="base64 Ed25519 over the file's raw SHA-256"),
@@ -90,27 +90,27 @@ class ImportController(Controller):
             signature=signature,
             default_outcome_type=outcome_type,
         )
-        status = await bank.imports.upload(principal, options, _body(request))
+        status = await imports.upload(principal, options, _body(request))
         return Response(status, status_code=202, headers={"Location": f"/v1/imports/{status.id}"})
 
     @get("/{job_id:str}", guards=[allow("issuer", "admin")], summary="An import's status")
     async def status(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
+        self, imports: Imports, principal: NamedDependency[Principal], job_id: JobInPath
     ) -> ImportStatus:
-        return await bank.imports.status(principal, job_id)
+        return await imports.status(principal, job_id)
 
     @get("/{job_id:str}/rows", guards=[allow("issuer", "admin")], summary="Row results, paged")
     async def rows(
         self,
-        bank: NamedDependency[Bank],
+        imports: Imports,
         principal: NamedDependency[Principal],
         job_id: JobInPath,
         status: Annotated[RowStatus | None, QueryParameter()] = None,
         after: Annotated[int, QueryParameter(ge=0)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=rows_page_max)] = 100,
     ) -> ImportRowsPage:
-        job = await bank.imports.job(principal, job_id)
-        return row_page(job, bank.imports.files(job_id), status=status, after=after, limit=limit)
+        job = await imports.job(principal, job_id)
+        return row_page(job, imports.files(job_id), status=status, after=after, limit=limit)
 
     @get(
         "/{job_id:str}/report.csv",
@@ -118,10 +118,10 @@ class ImportController(Controller):
         summary="The input's rows in its own template, with status and error columns",
     )
     async def report(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
+        self, imports: Imports, principal: NamedDependency[Principal], job_id: JobInPath
     ) -> Stream:
-        job = await bank.imports.job(principal, job_id)
-        chunks: Iterator[bytes] = report_csv(job, bank.imports.files(job_id))
+        job = await imports.job(principal, job_id)
+        chunks: Iterator[bytes] = report_csv(job, imports.files(job_id))
         return Stream(
             chunks,
             media_type="text/csv",
@@ -135,6 +135,6 @@ class ImportController(Controller):
         summary="The batch entry's c2sp.org/tlog-proof@v1",
     )
     async def receipt(
-        self, bank: NamedDependency[Bank], principal: NamedDependency[Principal], job_id: JobInPath
+        self, imports: Imports, principal: NamedDependency[Principal], job_id: JobInPath
     ) -> str:
-        return await bank.imports.receipt(principal, job_id)
+        return await imports.receipt(principal, job_id)

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth import allow, provide_principal
+from api.desks import Archives, Recognitions, Revocations
 from creditbank import limits
 from creditbank.learners.archive import ArchiveFilter, archive_page_size_max
-from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.learners import (
     Archive,
@@ -37,13 +37,13 @@ __all__ = [
 
 LearnerRefInPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
 IdInPath = Annotated[str, PathParameter(min_length=1, max_length=64)]
-BankDependency = NamedDependency[Bank]
 PrincipalDependency = NamedDependency[Principal]
 
 
 class LearnerController(Controller):
     """A learner's own resources: for any other caller the learner does not exist (404, not
-    403), so a learner_ref cannot be probed; the bank decides who sees which learner."""
+    403), so a learner_ref cannot be probed; ``creditbank.service.scope`` decides who sees
+    which learner."""
 
     path = "/v1/learners"
     tags = ["learners"]
@@ -53,14 +53,14 @@ class LearnerController(Controller):
 
     @post("/lookup", status_code=200, summary="A learner's own learner_ref from their ID number")
     async def lookup(
-        self, bank: BankDependency, principal: PrincipalDependency, data: JSONBody[LearnerLookup]
+        self, archives: Archives, principal: PrincipalDependency, data: JSONBody[LearnerLookup]
     ) -> LearnerRefView:
-        return bank.archives.lookup(principal, data)
+        return archives.lookup(principal, data)
 
     @get("/{learner_ref:str}/archive", summary="The learning archive (学习档案), paged")
     async def archive(
         self,
-        bank: BankDependency,
+        archives: Archives,
         principal: PrincipalDependency,
         learner_ref: LearnerRefInPath,
         year: Annotated[int | None, QueryParameter(ge=1900, le=9999)] = None,
@@ -72,16 +72,16 @@ class LearnerController(Controller):
         query = ArchiveFilter(
             year=year, category=category, issuer_id=issuer, page=page, page_size=page_size
         )
-        return await bank.archives.archive(principal, learner_ref, query)
+        return await archives.archive(principal, learner_ref, query)
 
     @get(
         "/{learner_ref:str}/archive/export",
         summary="The whole archive with every entry's inclusion proof, verifiable offline",
     )
     async def export(
-        self, bank: BankDependency, principal: PrincipalDependency, learner_ref: LearnerRefInPath
+        self, archives: Archives, principal: PrincipalDependency, learner_ref: LearnerRefInPath
     ) -> ArchiveBundle:
-        return await bank.archives.export(principal, learner_ref)
+        return await archives.export(principal, learner_ref)
 
     @post(
         "/{learner_ref:str}/recognitions",
@@ -89,12 +89,12 @@ class LearnerController(Controller):
     )
     async def apply(
         self,
-        bank: BankDependency,
+        recognitions: Recognitions,
         principal: PrincipalDependency,
         learner_ref: LearnerRefInPath,
         data: JSONBody[RecognitionApplication],
     ) -> Response[RecognitionResult]:
-        result = await bank.recognitions.apply(principal, learner_ref, data)
+        result = await recognitions.apply(principal, learner_ref, data)
         granted = any(decision.status == "granted" for decision in result.decisions)
         return Response(result, status_code=201 if granted else 200)
 
@@ -111,9 +111,9 @@ class ProgrammeController(Controller):
         summary="Publish a programme version and its equivalence rules (programme.published)",
     )
     async def publish(
-        self, bank: BankDependency, data: JSONBody[Programme]
+        self, recognitions: Recognitions, data: JSONBody[Programme]
     ) -> Response[ProgrammeView]:
-        view = await bank.recognitions.publish_programme(data)
+        view = await recognitions.publish_programme(data)
         return Response(view, status_code=201)
 
     @get(
@@ -121,8 +121,8 @@ class ProgrammeController(Controller):
         guards=[allow("issuer", "learner", "accreditor", "auditor", "admin")],
         summary="The latest version of a programme",
     )
-    async def latest(self, bank: BankDependency, programme_id: IdInPath) -> ProgrammeView:
-        return await bank.recognitions.programme(programme_id)
+    async def latest(self, recognitions: Recognitions, programme_id: IdInPath) -> ProgrammeView:
+        return await recognitions.programme(programme_id)
 
 
 class RecognitionController(Controller):
@@ -137,11 +137,11 @@ class RecognitionController(Controller):
     )
     async def reverse(
         self,
-        bank: BankDependency,
+        recognitions: Recognitions,
         index: Annotated[int, PathParameter(ge=0)],
         data: JSONBody[ReversalRequest],
     ) -> Response[dict[str, int]]:
-        reversal = await bank.recognitions.reverse(index, data.reason)
+        reversal = await recognitions.reverse(index, data.reason)
         return Response({"index": reversal}, status_code=201)
 
 
@@ -159,13 +159,13 @@ class OutcomeChangeController(Controller):
     )
     async def revoke(
         self,
-        bank: BankDependency,
+        revocations: Revocations,
         principal: PrincipalDependency,
         issuer_id: IdInPath,
         record_id: IdInPath,
         data: JSONBody[RevocationRequest],
     ) -> Response[RevocationAccepted]:
-        accepted = await bank.revocations.revoke(principal, issuer_id, record_id, data.reason)
+        accepted = await revocations.revoke(principal, issuer_id, record_id, data.reason)
         return Response(accepted, status_code=201)
 
     @post(
@@ -174,11 +174,11 @@ class OutcomeChangeController(Controller):
     )
     async def correct(
         self,
-        bank: BankDependency,
+        revocations: Revocations,
         principal: PrincipalDependency,
         issuer_id: IdInPath,
         record_id: IdInPath,
         data: JSONBody[CorrectionRequest],
     ) -> Response[RevocationAccepted]:
-        accepted = await bank.revocations.correct(principal, issuer_id, record_id, data)
+        accepted = await revocations.correct(principal, issuer_id, record_id, data)
         return Response(accepted, status_code=201)

@@ -14,9 +14,9 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
 from api.auth import allow, provide_principal
+from api.desks import Log
 from creditbank import limits
 from creditbank.ledger.tiles import parse_tile_path
-from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.api import ConsistencyProof, InclusionProof
 
@@ -25,7 +25,6 @@ __all__ = ["AuditController", "PublicLogController", "ReceiptController"]
 TEXT = "text/plain; charset=utf-8"
 OCTETS = "application/octet-stream"
 IndexInPath = Annotated[int, PathParameter(ge=0, le=limits.proof_tree_size_max)]
-BankDependency = NamedDependency[Bank]
 
 
 def _size(name: str) -> QueryParameter:
@@ -37,13 +36,13 @@ class PublicLogController(Controller):
     tags = ["log"]
 
     @get("/checkpoint", media_type=TEXT, summary="The latest signed checkpoint (C2SP)")
-    async def checkpoint(self, bank: BankDependency) -> Response[str]:
-        text = await bank.checkpoint()
+    async def checkpoint(self, log: Log) -> Response[str]:
+        text = await log.checkpoint()
         return Response(text, media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
     @get("/vkeys", media_type=TEXT, summary="Verifier keys of the active signing keys")
-    async def vkeys(self, bank: BankDependency) -> Response[str]:
-        return Response("".join(key + "\n" for key in bank.verifier_keys()), media_type=TEXT)
+    async def vkeys(self, log: Log) -> Response[str]:
+        return Response("".join(key + "\n" for key in log.verifier_keys()), media_type=TEXT)
 
 
 class AuditController(Controller):
@@ -52,37 +51,35 @@ class AuditController(Controller):
     guards = [allow("auditor", "admin")]
 
     @get("/entries/{index:int}", media_type=MediaType.JSON, summary="An entry's canonical bytes")
-    async def entry(self, bank: BankDependency, index: IndexInPath) -> Response[bytes]:
-        return Response(await bank.entry(index), media_type=MediaType.JSON)
+    async def entry(self, log: Log, index: IndexInPath) -> Response[bytes]:
+        return Response(await log.entry(index), media_type=MediaType.JSON)
 
     @get("/proof/inclusion", summary="RFC 9162 inclusion proof")
     async def inclusion(
         self,
-        bank: BankDependency,
+        log: Log,
         index: Annotated[int, _size("index")],
         tree_size: Annotated[int, _size("tree_size")],
     ) -> InclusionProof:
-        return await bank.inclusion_proof(index, tree_size)
+        return await log.inclusion_proof(index, tree_size)
 
     @get("/proof/consistency", summary="RFC 9162 consistency proof")
     async def consistency(
         self,
-        bank: BankDependency,
+        log: Log,
         from_size: Annotated[int, _size("from")],
         to_size: Annotated[int, _size("to")],
     ) -> ConsistencyProof:
-        return await bank.consistency_proof(from_size, to_size)
+        return await log.consistency_proof(from_size, to_size)
 
     @get("/tile/{path:path}", media_type=OCTETS, summary="C2SP tlog-tiles tiles and entry bundles")
-    async def tile(
-        self, bank: BankDependency, path: Annotated[str, PathParameter()]
-    ) -> Response[bytes]:
+    async def tile(self, log: Log, path: Annotated[str, PathParameter()]) -> Response[bytes]:
         # Exactly one leading slash comes from the route; anything else is not a canonical path.
         tile = parse_tile_path(path.removeprefix("/"))
         # Full tiles never change; partial ones are superseded as the log grows.
         # They are served to auditors only, so shared caches must not keep them ("private").
         cache = "private, max-age=31536000, immutable" if tile.width == 256 else "no-cache"
-        return Response(await bank.tile(tile), media_type=OCTETS, headers={"Cache-Control": cache})
+        return Response(await log.tile(tile), media_type=OCTETS, headers={"Cache-Control": cache})
 
 
 class ReceiptController(Controller):
@@ -94,8 +91,8 @@ class ReceiptController(Controller):
     @get("/{index:int}", media_type=TEXT, summary="The entry's c2sp.org/tlog-proof@v1")
     async def receipt(
         self,
-        bank: BankDependency,
+        log: Log,
         principal: NamedDependency[Principal],
         index: IndexInPath,
     ) -> Response[str]:
-        return Response(await bank.receipt(principal, index), media_type=TEXT)
+        return Response(await log.receipt(principal, index), media_type=TEXT)

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from api.auth import allow, provide_principal
+from api.desks import Simulation, Standards
 from creditbank import limits
-from creditbank.service.bank import Bank
-from creditbank.service.simulation import simulate, simulate_records
+from creditbank.service import scope
 from creditbank.tokens import Principal
 from schemas.api import (
     SimulationReport,
@@ -28,10 +28,7 @@ StandardIdInPath = Annotated[
     str, PathParameter(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 ]
 VersionInPath = Annotated[int, PathParameter(ge=1, le=1_000_000)]
-BankDependency = NamedDependency[Bank]
 accreditors_only = [allow("accreditor")]
-# Drafts are working documents of accreditation staff; everyone else sees published standards.
-_SEES_DRAFTS = frozenset({"accreditor"})
 
 
 class StandardController(Controller):
@@ -42,34 +39,34 @@ class StandardController(Controller):
 
     @get("/", summary="Standards: published and retired (and drafts, for accreditors)")
     async def catalogue(
-        self, bank: BankDependency, principal: NamedDependency[Principal]
+        self, standards: Standards, principal: NamedDependency[Principal]
     ) -> list[StandardView]:
-        return await bank.standards.catalogue(drafts=principal.role in _SEES_DRAFTS)
+        return await standards.catalogue(drafts=scope.sees_drafts(principal))
 
     @get("/{standard_id:str}/{version:int}", summary="One version of a standard")
     async def view(
         self,
-        bank: BankDependency,
+        standards: Standards,
         principal: NamedDependency[Principal],
         standard_id: StandardIdInPath,
         version: VersionInPath,
     ) -> StandardView:
-        drafts = principal.role in _SEES_DRAFTS
-        return await bank.standards.view(standard_id, version, drafts=drafts)
+        drafts = scope.sees_drafts(principal)
+        return await standards.view(standard_id, version, drafts=drafts)
 
     @post("/", guards=accreditors_only, summary="Create a draft")
-    async def create(self, bank: BankDependency, data: JSONBody[Standard]) -> StandardView:
-        return await bank.standards.create_draft(data)
+    async def create(self, standards: Standards, data: JSONBody[Standard]) -> StandardView:
+        return await standards.create_draft(data)
 
     @put("/{standard_id:str}/{version:int}", guards=accreditors_only, summary="Edit a draft")
     async def edit(
         self,
-        bank: BankDependency,
+        standards: Standards,
         standard_id: StandardIdInPath,
         version: VersionInPath,
         data: JSONBody[Standard],
     ) -> StandardView:
-        return await bank.standards.update_draft(standard_id, version, data)
+        return await standards.update_draft(standard_id, version, data)
 
     @post(
         "/{standard_id:str}/{version:int}/validate",
@@ -78,9 +75,9 @@ class StandardController(Controller):
         summary="Check a draft against the published standards",
     )
     async def validate(
-        self, bank: BankDependency, standard_id: StandardIdInPath, version: VersionInPath
+        self, standards: Standards, standard_id: StandardIdInPath, version: VersionInPath
     ) -> ValidationReport:
-        return await bank.standards.validate_draft(standard_id, version)
+        return await standards.validate_draft(standard_id, version)
 
     @post(
         "/{standard_id:str}/{version:int}/publish",
@@ -88,10 +85,9 @@ class StandardController(Controller):
         summary="Publish a draft (records standard.published); it is immutable afterwards",
     )
     async def publish(
-        self, bank: BankDependency, standard_id: StandardIdInPath, version: VersionInPath
+        self, standards: Standards, standard_id: StandardIdInPath, version: VersionInPath
     ) -> StandardView:
-        bank.require_writable()
-        return await bank.standards.publish_draft(standard_id, version)
+        return await standards.publish_draft(standard_id, version)
 
     @post(
         "/{standard_id:str}/{version:int}/retire",
@@ -101,13 +97,12 @@ class StandardController(Controller):
     )
     async def retire(
         self,
-        bank: BankDependency,
+        standards: Standards,
         standard_id: StandardIdInPath,
         version: VersionInPath,
         data: JSONBody[StandardRetirement],
     ) -> StandardView:
-        bank.require_writable()
-        return await bank.standards.retire(standard_id, version, data.reason)
+        return await standards.retire(standard_id, version, data.reason)
 
     @post(
         "/simulate",
@@ -117,17 +112,12 @@ class StandardController(Controller):
         summary="What a draft would award over the outcomes in the bank (writes nothing)",
     )
     async def simulate(
-        self, bank: BankDependency, data: JSONBody[SimulationRequest]
+        self, simulation: Simulation, data: JSONBody[SimulationRequest]
     ) -> Response[SimulationReport]:
         if data.outcomes is None:
-            report = await simulate(bank.engine, data.standard, data.largest_changes)
+            report = await simulation.over_log(data.standard, data.largest_changes)
         else:
-            report = await simulate_records(
-                bank.engine,
-                data.standard,
-                data.outcomes,
-                pseudonymizer=bank.pseudonymizer,
-                now=bank.clock(),
-                largest=data.largest_changes,
+            report = await simulation.over_records(
+                data.standard, data.outcomes, data.largest_changes
             )
         return Response(report)

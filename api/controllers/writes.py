@@ -7,8 +7,8 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from api.auth import allow, provide_principal
+from api.desks import Deposits
 from creditbank import limits
-from creditbank.service.bank import Bank
 from creditbank.tokens import Principal
 from schemas.api import IssuerAccepted, IssuerRegistration, OutcomeAccepted, OutcomeRecord
 
@@ -27,9 +27,9 @@ class IssuerController(Controller):
 
     @post("/", summary="Register an issuer (records issuer.registered)")
     async def register(
-        self, bank: NamedDependency[Bank], data: JSONBody[IssuerRegistration]
+        self, deposits: Deposits, data: JSONBody[IssuerRegistration]
     ) -> Response[IssuerAccepted]:
-        accepted = await bank.register_issuer(data)
+        accepted = await deposits.register_issuer(data)
         return Response(accepted, status_code=_status(accepted))
 
 
@@ -43,9 +43,9 @@ class OutcomeController(Controller):
     @post("/", summary="Record one learning outcome (records outcome.recorded)")
     async def record(
         self,
-        bank: NamedDependency[Bank],
+        deposits: Deposits,
         principal: NamedDependency[Principal],
         data: JSONBody[OutcomeRecord],
     ) -> Response[OutcomeAccepted]:
-        accepted = await bank.record_outcome(principal, data)
+        accepted = await deposits.record_outcome(principal, data)
         return Response(accepted, status_code=_status(accepted))

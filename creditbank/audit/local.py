@@ -27,9 +27,8 @@ from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint, parse_chec
 from creditbank.ledger.hashing import EMPTY_ROOT
 from creditbank.ledger.note import VerifierKey
 from creditbank.ledger.tiles import TileId
-from creditbank.storage import reads
+from creditbank.storage import audit_reads, reads
 from creditbank.storage.engine import snapshot
-from creditbank.storage.tables import checkpoint as checkpoint_table
 from creditbank.storage.tile_store import read_tiles
 
 __all__ = ["Verified", "expected_origin", "open_trusted", "summary", "verify_database"]
@@ -57,20 +56,16 @@ async def verify_database(
     try:
         async with snapshot(engine) as connection:
             head = await reads.log_head(connection)
-            notes = (
-                await connection.execute(checkpoint_table.select().order_by(checkpoint_table.c.id))
-            ).all()
+            notes = await audit_reads.all_signed_notes(connection)
             if not notes:
                 raise VerificationError("the database has no checkpoint")
-            latest = open_trusted(notes[-1].signed_note, verifiers, expected)
+            latest = open_trusted(notes[-1], verifiers, expected)
             if (head.tree_size, head.root) != (latest.size, latest.root):
                 raise VerificationError(
                     f"log_state (size {head.tree_size}) disagrees with the last checkpoint "
                     f"(size {latest.size})"
                 )
-            roots, unchecked = _history(
-                [row.signed_note for row in notes], verifiers, expected, latest
-            )
+            roots, unchecked = _history(notes, verifiers, expected, latest)
 
             async def entries(start: int, end: int) -> list[bytes]:
                 return await reads.entries(connection, start, end)

@@ -9,17 +9,14 @@ the read tables (outcomes, standards, learner totals).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditbank.audit.replay_recognition import RecognitionReplay
 from creditbank.errors import SignatureError
 from creditbank.imports.signature import verify_file_signature
-from creditbank.ledger.entries import open_entry
 from creditbank.rules.engine import (
     RuleBook,
     TotalKey,
@@ -27,16 +24,10 @@ from creditbank.rules.engine import (
     credits_text,
     parse_credits,
 )
-from creditbank.storage import reads
+from creditbank.storage import audit_reads, reads
+from creditbank.storage.audit_reads import log_entries
 from creditbank.storage.engine import snapshot
 from creditbank.storage.projections import load_totals
-from creditbank.storage.tables import (
-    outcome,
-    programme,
-    recognition,
-    recognition_use,
-    standard,
-)
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
@@ -48,11 +39,9 @@ from schemas.entries import (
     StandardPublished,
     StandardRetired,
 )
-from schemas.standards import Programme, Standard
+from schemas.standards import Standard, standard_name
 
-__all__ = ["Replayer", "log_entries", "replay_log"]
-
-replay_chunk_entries = 10_000
+__all__ = ["Replayer", "replay_log"]
 
 
 @dataclass
@@ -175,16 +164,6 @@ def _award(award: Award | None) -> str:
     return "no award" if award is None else f"{award.credits} under {award.standard}"
 
 
-async def log_entries(
-    connection: AsyncConnection, tree_size: int
-) -> AsyncIterator[tuple[int, Entry]]:
-    """Every entry of the log below ``tree_size``, decoded, in index order."""
-    for start in range(0, tree_size, replay_chunk_entries):
-        end = min(tree_size, start + replay_chunk_entries)
-        for index, body in enumerate(await reads.entries(connection, start, end), start=start):
-            yield index, open_entry(body)
-
-
 async def replay_log(engine: AsyncEngine) -> ReplayReport:
     replayer = Replayer()
     async with snapshot(engine) as connection:
@@ -206,23 +185,22 @@ async def replay_log(engine: AsyncEngine) -> ReplayReport:
 
 
 async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> None:
-    rows = await connection.execute(
-        sa.select(
-            outcome.c.issuer_id,
-            outcome.c.record_id,
-            outcome.c.entry_index,
-            outcome.c.award_credits,
-            outcome.c.award_category,
-            outcome.c.award_standard,
-            outcome.c.revoked_index,
-        )
-    )
     seen = set()
-    for issuer_id, record_id, index, credits, category, standard_name, revoked in rows:
-        key = (issuer_id, record_id)
+    for row in await audit_reads.all_outcome_awards(connection):
+        key = (row.issuer_id, row.record_id)
         seen.add(key)
-        if replayer.awards.get(key) != (index, credits, category, standard_name, revoked):
-            replayer.differ(index, f"outcome row {issuer_id}/{record_id} disagrees with the log")
+        stored = (
+            row.entry_index,
+            row.award_credits,
+            row.award_category,
+            row.award_standard,
+            row.revoked_index,
+        )
+        if replayer.awards.get(key) != stored:
+            replayer.differ(
+                row.entry_index,
+                f"outcome row {row.issuer_id}/{row.record_id} disagrees with the log",
+            )
     for key, (index, *_) in replayer.awards.items():
         if key not in seen:
             replayer.differ(index, f"outcome {key[0]}/{key[1]} has no read-table row")
@@ -230,22 +208,12 @@ async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> 
 
 async def _compare_standards(connection: AsyncConnection, replayer: Replayer) -> None:
     """Every published version's document and status; deposits compile from this table."""
-    rows = await connection.execute(
-        sa.select(
-            standard.c.standard_id,
-            standard.c.version,
-            standard.c.status,
-            standard.c.document,
-            standard.c.published_index,
-        )
-    )
     in_table: set[tuple[str, int]] = set()
-    for row in rows:
+    for row in await audit_reads.all_standards(connection):
         name = (row.standard_id, row.version)
-        label = f"standard {name[0]}@{name[1]}"
+        label = f"standard {standard_name(*name)}"
         in_table.add(name)
-        logged = replayer.documents.get(name)
-        if logged is None or msgspec.json.decode(row.document, type=Standard) != logged:
+        if replayer.documents.get(name) != row.document:
             replayer.differ(row.published_index, f"{label} differs from the log")
         expected = "published" if name in replayer.in_force else "retired"
         if row.status != expected:
@@ -268,42 +236,24 @@ async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> in
 
 async def _compare_recognitions(connection: AsyncConnection, replay: RecognitionReplay) -> None:
     """Programmes, recognitions and the uses that make an outcome serve a requirement once."""
-    stored = {
-        (row.programme_id, row.version): msgspec.json.decode(row.document, type=Programme)
-        for row in await connection.execute(sa.select(programme))
-    }
-    if stored != replay.programmes:
+    if await audit_reads.all_programmes(connection) != replay.programmes:
         replay.differ(None, "the programme table differs from the log")
-    rows = {
-        row.entry_index: (
-            row.learner_ref,
-            row.programme_id,
-            row.programme_version,
-            row.requirement_id,
-            row.credits_granted,
-            row.reversed_index,
-        )
-        for row in await connection.execute(sa.select(recognition))
-    }
+    rows = await audit_reads.all_recognitions(connection)
     for index in sorted(set(rows) | set(replay.recognitions)):
         state = replay.recognitions.get(index)
         expected = (
             None
             if state is None
-            else (
-                state.learner_ref,
-                state.programme_id,
-                state.programme_version,
-                state.requirement_id,
-                state.credits_granted,
-                state.reversed_index,
+            else audit_reads.RecognitionStateRow(
+                learner_ref=state.learner_ref,
+                programme_id=state.programme_id,
+                programme_version=state.programme_version,
+                requirement_id=state.requirement_id,
+                credits_granted=state.credits_granted,
+                reversed_index=state.reversed_index,
             )
         )
         if rows.get(index) != expected:
             replay.differ(index, f"recognition row {index} disagrees with the log")
-    uses = {
-        (row.programme_id, row.requirement_id, row.outcome_index): row.recognition_index
-        for row in await connection.execute(sa.select(recognition_use))
-    }
-    if uses != replay.uses:
+    if await audit_reads.all_recognition_uses(connection) != replay.uses:
         replay.differ(None, "the recognition_use table differs from the log")

@@ -23,7 +23,7 @@ from schemas.entries import (
     RecognitionGranted,
     RecognitionReversed,
 )
-from schemas.standards import Programme
+from schemas.standards import Programme, standard_name
 
 __all__ = ["LoggedOutcome", "RecognitionReplay", "RecognitionState"]
 
@@ -136,7 +136,8 @@ class RecognitionReplay:
                 self._owed[recognition] = index
 
     def _granted(self, index: int, entry: RecognitionGranted) -> None:
-        name = f"recognition {entry.programme_id}@{entry.programme_version}/{entry.requirement_id}"
+        programme_name = standard_name(entry.programme_id, entry.programme_version)
+        name = f"recognition {programme_name}/{entry.requirement_id}"
         programme = self.programmes.get((entry.programme_id, entry.programme_version))
         requirement = None
         if programme is not None:

@@ -106,8 +106,6 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
 
 async def _with_file(bank: Any, action: str, path: Path, outcomes: Path | None) -> int:
     from creditbank.rules.documents import read_standard
-    from creditbank.service.simulation import simulate, simulate_records
-    from creditbank.service.standards import validation_context, validation_report
 
     try:
         document = read_standard(path)
@@ -115,27 +113,18 @@ async def _with_file(bank: Any, action: str, path: Path, outcomes: Path | None) 
         return _invalid(path, error)
     if action == "simulate":
         if outcomes is None:
-            simulated = await simulate(bank.engine, document)
+            simulated = await bank.simulation.over_log(document)
         else:
-            simulated = await simulate_records(
-                bank.engine,
-                document,
-                _read_outcomes(outcomes),
-                pseudonymizer=bank.pseudonymizer,
-                now=bank.clock(),
-            )
+            simulated = await bank.simulation.over_records(document, _read_outcomes(outcomes))
         print(msgspec.json.format(msgspec.json.encode(simulated)).decode())
         return 0
     if action == "validate":
-        async with bank.engine.connect() as connection:
-            published, retired = await validation_context(connection)
-        report = validation_report(document, published, retired)
+        report = await bank.standards.validate(document)
         for problem in report.problems:
             print(f"{path}: {problem.field}: {problem.reason}")
         print("valid" if report.valid else "invalid")
         return 0 if report.valid else 1
     await bank.start()
-    bank.require_writable()
     try:
         view = await bank.standards.publish(document)
     except StandardInvalidError as error:
@@ -164,7 +153,6 @@ async def _publish_programme(bank: Any, path: Path) -> int:
     try:
         document = read_programme(path)
         await bank.start()
-        bank.require_writable()
         view = await bank.recognitions.publish_programme(document)
     except StandardInvalidError as error:
         return _invalid(path, error)
@@ -180,9 +168,7 @@ def _invalid(path: Path, error: StandardInvalidError) -> int:
 
 
 async def _replay(bank: Any) -> int:
-    from creditbank.audit.replay import replay_log
-
-    report = await replay_log(bank.engine)
+    report = await bank.log.replay()
     for difference in report.differences:
         where = "-" if difference.index is None else str(difference.index)
         print(f"DIFFERENCE at {where}: {difference.what}")

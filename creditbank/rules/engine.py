@@ -84,7 +84,7 @@ from creditbank.rules.arithmetic import (
 )
 from creditbank.rules.matching import Applicability
 from schemas.entries import Award, AwardBasis, OutcomeRecorded
-from schemas.standards import Standard
+from schemas.standards import Standard, standard_name
 
 __all__ = [
     "Decision",
@@ -140,7 +140,7 @@ class _Compiled:
 
     def __init__(self, standard: Standard) -> None:
         self.standard = standard
-        self.name = f"{standard.id}@{standard.version}"
+        self.name = standard_name(standard.id, standard.version)
         self.category = standard.category
         self.outcome_types = frozenset(standard.applies_to.outcome_types)
         self.applicability = Applicability(standard)
@@ -367,7 +367,7 @@ def _compile(standard: Standard) -> _Compiled:
     try:
         return _Compiled(standard)
     except MalformedError as error:
-        field = f"standards[{standard.id}@{standard.version}].{error.field}"
+        field = f"standards[{standard_name(standard.id, standard.version)}].{error.field}"
         raise StandardInvalidError([(field, error.reason)]) from None
 
 

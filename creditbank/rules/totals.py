@@ -11,14 +11,9 @@ from __future__ import annotations
 from creditbank.rules.arithmetic import cap_year_start, parse_credits
 from creditbank.rules.engine import TotalKey
 from schemas.entries import OutcomeRecorded
-from schemas.standards import Standard
+from schemas.standards import Standard, standard_name
 
-__all__ = ["award_deltas", "standard_name"]
-
-
-def standard_name(standard: Standard) -> str:
-    """How an award names the standard that decided it: ``<id>@<version>``."""
-    return f"{standard.id}@{standard.version}"
+__all__ = ["award_deltas"]
 
 
 def award_deltas(outcome: OutcomeRecorded, standard: Standard) -> tuple[tuple[TotalKey, int], ...]:
@@ -26,7 +21,9 @@ def award_deltas(outcome: OutcomeRecorded, standard: Standard) -> tuple[tuple[To
     award = outcome.award
     if award is None:
         return ()
-    assert award.standard == standard_name(standard), "the award's own standard decides"
+    assert award.standard == standard_name(standard.id, standard.version), (
+        "the award's own standard decides"
+    )
     credits = parse_credits(award.credits)
     if credits == 0:
         return ()

@@ -35,6 +35,7 @@ from schemas.standards import (
     Requirements,
     Standard,
     StandardAward,
+    standard_name,
 )
 
 __all__ = [
@@ -115,7 +116,8 @@ def _check_cap_year(problems: _Problems, standard: Standard, in_force: Sequence[
             problems.add(
                 "caps.year_starts",
                 f"{standard.category} counts its cap years from {other.caps.year_starts} "
-                f"({other.id}@{other.version}); standards of one category share one cap year",
+                f"({standard_name(other.id, other.version)}); "
+                "standards of one category share one cap year",
             )
             return
 
@@ -321,7 +323,9 @@ def _check_caps(problems: _Problems, caps: Caps, max_per_outcome: decimal.Decima
 def _check_version(problems: _Problems, standard: Standard, published: Sequence[Standard]) -> None:
     versions = [other.version for other in published if other.id == standard.id]
     if standard.version in versions:
-        reason = f"{standard.id}@{standard.version} is already published and cannot change"
+        reason = (
+            f"{standard_name(standard.id, standard.version)} is already published and cannot change"
+        )
         problems.add("version", f"{reason}; publish version {max(versions) + 1}")
     elif versions and standard.version < max(versions):
         problems.add("version", f"lower than the highest published version {max(versions)}")
@@ -345,7 +349,8 @@ def _check_ties(problems: _Problems, standard: Standard, published: Sequence[Sta
             start, end = periods[0]
             to = "onwards" if end == _OPEN_ENDED else f"to {end}"
             more = f" (and {len(periods) - 1} later periods)" if len(periods) > 1 else ""
-            reason = f"same precedence ({standard.precedence}) as {other_id}@{version}, which"
+            tied = standard_name(other_id, version)
+            reason = f"same precedence ({standard.precedence}) as {tied}, which"
             reason += f" applies to some of the same outcomes from {start} {to}{more}"
             problems.add("precedence", f"{reason}; give one of them a higher precedence")
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import base64
 import datetime
-from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.errors import MalformedError, NotFoundError
-from creditbank.keys import KeyRing
 from creditbank.learners.archive import ArchiveFilter, ArchiveSource, build_archive
 from creditbank.privacy import Pseudonymizer, normalise_identifier
+from creditbank.service import scope
+from creditbank.service.context import WriteContext
 from creditbank.storage import learner_reads, reads
-from creditbank.storage.engine import snapshot
 from creditbank.tokens import Principal
 from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed
 from schemas.learners import (
@@ -30,18 +29,7 @@ from schemas.learners import (
     bundle_format,
 )
 
-__all__ = ["ArchiveDesk", "check_learner_visible", "load_archive_source"]
-
-Clock = Callable[[], datetime.datetime]
-
-
-def check_learner_visible(principal: Principal, learner_ref: str) -> None:
-    """The learner themself or an admin; anyone else is told there is no such learner."""
-    if principal.role == "admin":
-        return
-    if principal.role == "learner" and principal.learner_ref == learner_ref:
-        return
-    raise NotFoundError(f"no learner {learner_ref}")
+__all__ = ["ArchiveDesk", "load_archive_source"]
 
 
 async def load_archive_source(
@@ -87,25 +75,16 @@ async def load_archive_source(
 
 
 class ArchiveDesk:
-    def __init__(
-        self,
-        *,
-        engine: AsyncEngine,
-        pseudonymizer: Pseudonymizer,
-        clock: Clock,
-        keys: Callable[[], KeyRing],
-    ) -> None:
-        self._engine = engine
+    def __init__(self, context: WriteContext, pseudonymizer: Pseudonymizer) -> None:
+        self._context = context
         self._pseudonymizer = pseudonymizer
-        self._clock = clock
-        self._keys = keys
 
     async def archive(
         self, principal: Principal, learner_ref: str, query: ArchiveFilter | None = None
     ) -> Archive:
-        check_learner_visible(principal, learner_ref)
-        async with snapshot(self._engine) as connection:
-            source, _ = await load_archive_source(connection, learner_ref, self._today())
+        scope.sees_learner(principal, learner_ref)
+        async with self._context.snapshot() as connection:
+            source, _ = await load_archive_source(connection, learner_ref, self._context.today())
         return build_archive(source, query)
 
     async def export(self, principal: Principal, learner_ref: str) -> ArchiveBundle:
@@ -114,9 +93,11 @@ class ArchiveDesk:
         Besides the learner's own entries, the bundle holds the registrations of the issuers
         and the publications of the standards and programmes the archive names.
         """
-        check_learner_visible(principal, learner_ref)
-        async with snapshot(self._engine) as connection:
-            source, bodies = await load_archive_source(connection, learner_ref, self._today())
+        scope.sees_learner(principal, learner_ref)
+        async with self._context.snapshot() as connection:
+            source, bodies = await load_archive_source(
+                connection, learner_ref, self._context.today()
+            )
             # The entries behind names, titles and validity, so the bundle proves those too.
             documents = await learner_reads.document_indices(
                 connection,
@@ -140,26 +121,22 @@ class ArchiveDesk:
             format=bundle_format,
             archive=build_archive(source, everything),
             checkpoint=stored.signed_note,
-            verifier_keys=self._keys().active_verifier_keys(),
+            verifier_keys=self._context.keys.active_verifier_keys(),
             entries=entries,
         )
 
     def lookup(self, principal: Principal, lookup: LearnerLookup) -> LearnerRefView:
         """The caller's own learner_ref, if the identifier is theirs; 404 otherwise."""
-        if principal.role != "learner":
-            raise NotFoundError("only a learner may look up their own learner_ref")
+        own_ref = scope.is_the_learner(principal)
         if lookup.learner_id_type == "employee_no" and lookup.issuer_id is None:
             raise MalformedError("issuer_id", "an employee number is looked up with its employer")
         identifier = normalise_identifier(
             lookup.learner_id_type, lookup.learner_id, issuer_id=lookup.issuer_id or ""
         )
         learner_ref = self._pseudonymizer.learner_ref(identifier)
-        if learner_ref != principal.learner_ref:
+        if learner_ref != own_ref:
             raise NotFoundError("that identifier is not the one this token was issued for")
         return LearnerRefView(learner_ref=learner_ref)
-
-    def _today(self) -> datetime.date:
-        return self._clock().astimezone(datetime.UTC).date()
 
 
 def _b64(data: bytes) -> str:

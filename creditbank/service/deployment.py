@@ -8,16 +8,15 @@ service refuses to start instead.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import SQLAlchemyError
 
 from creditbank.errors import ConfigurationError
 from creditbank.keys import KeyRing, load_or_create_secret
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.bank import Bank
 from creditbank.settings import Settings
+from creditbank.storage.audit_reads import deployment_state
 from creditbank.storage.engine import create_engine
-from creditbank.storage.tables import checkpoint, person
 
 __all__ = ["open_bank"]
 
@@ -26,16 +25,15 @@ async def open_bank(settings: Settings) -> Bank:
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
-            has_checkpoints = await _has_rows(connection, checkpoint)
-            has_learners = await _has_rows(connection, person)
-    except sa.exc.SQLAlchemyError as error:
+            state = await deployment_state(connection)
+    except SQLAlchemyError as error:
         await engine.dispose()
         raise ConfigurationError(
             f"cannot read the database ({type(error).__name__}); run `creditbank db upgrade`"
         ) from error
     try:
-        keys = KeyRing.load(settings.keys_dir, settings.origin, create=not has_checkpoints)
-        secret = load_or_create_secret(settings.pseudonym_key_file, create=not has_learners)
+        keys = KeyRing.load(settings.keys_dir, settings.origin, create=not state.has_checkpoints)
+        secret = load_or_create_secret(settings.pseudonym_key_file, create=not state.has_learners)
     except ConfigurationError:
         await engine.dispose()
         raise
@@ -45,8 +43,3 @@ async def open_bank(settings: Settings) -> Bank:
         pseudonymizer=Pseudonymizer(secret),
         data_dir=settings.data_dir,
     )
-
-
-async def _has_rows(connection: AsyncConnection, table: sa.Table) -> bool:
-    query = sa.select(sa.literal(1)).select_from(table).limit(1)
-    return (await connection.execute(query)).first() is not None

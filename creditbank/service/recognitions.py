@@ -11,7 +11,6 @@ requirement, should anything slip past the check made here.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,9 +29,11 @@ from creditbank.outcomes import format_timestamp
 from creditbank.rules.arithmetic import parse_credits
 from creditbank.rules.engine import TotalKey
 from creditbank.rules.validate import validate_programme
-from creditbank.service.archives import check_learner_visible, load_archive_source
+from creditbank.service import scope
+from creditbank.service.archives import load_archive_source
+from creditbank.service.context import WriteContext
 from creditbank.storage import learner_reads
-from creditbank.storage.append import LogTransaction, log_transaction
+from creditbank.storage.append import LogTransaction
 from creditbank.tokens import Principal
 from schemas.entries import (
     ProgrammePublished,
@@ -43,10 +44,7 @@ from schemas.learners import (
     RecognitionApplication,
     RecognitionResult,
 )
-from schemas.standards import Programme, Requirement
-
-if TYPE_CHECKING:
-    from creditbank.service.bank import Bank
+from schemas.standards import Programme, Requirement, parse_standard_name, standard_name
 
 __all__ = ["RecognitionDesk"]
 
@@ -55,46 +53,44 @@ Deltas = list[tuple[TotalKey, int]]
 
 
 class RecognitionDesk:
-    def __init__(self, bank: Bank) -> None:
-        self._bank = bank
-
-    def _now(self) -> datetime.datetime:
-        return self._bank.clock()
+    def __init__(self, context: WriteContext) -> None:
+        self._context = context
 
     # Programmes --------------------------------------------------------------------------------
 
     async def publish_programme(self, programme: Programme) -> ProgrammeView:
         """Append ``programme.published``; the same document again is answered with the first."""
-        bank = self._bank
-        bank.require_writable()
+        self._context.require_writable()
         validate_programme(programme)
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             connection = transaction.connection
             known = await learner_reads.programme_document(
                 connection, programme.id, programme.version
             )
             if known is not None:
-                if known[0] != programme:
+                if known.programme != programme:
                     raise ExistsWithDifferentContentError(
-                        f"programme {programme.id}@{programme.version} is published with other "
-                        "content; publish a new version",
-                        index=known[1],
+                        f"programme {standard_name(programme.id, programme.version)} is published "
+                        "with other content; publish a new version",
+                        index=known.published_index,
                     )
-                return ProgrammeView(programme=known[0], published_index=known[1])
+                return ProgrammeView(
+                    programme=known.programme, published_index=known.published_index
+                )
             await _check_standards_exist(transaction, programme)
             entry = ProgrammePublished(
-                programme=programme, published_at=format_timestamp(self._now())
+                programme=programme, published_at=format_timestamp(self._context.now())
             )
             appended = await transaction.append([SealedEntry(entry)])
             await transaction.commit()
         return ProgrammeView(programme=programme, published_index=appended.first_index)
 
     async def programme(self, programme_id: str, version: int | None = None) -> ProgrammeView:
-        async with self._bank.engine.connect() as connection:
+        async with self._context.connect() as connection:
             found = await learner_reads.programme_document(connection, programme_id, version)
         if found is None:
             raise NotFoundError(f"no programme {programme_id}")
-        return ProgrammeView(programme=found[0], published_index=found[1])
+        return ProgrammeView(programme=found.programme, published_index=found.published_index)
 
     # Recognition -------------------------------------------------------------------------------
 
@@ -102,12 +98,11 @@ class RecognitionDesk:
         self, principal: Principal, learner_ref: str, application: RecognitionApplication
     ) -> RecognitionResult:
         """Decide every requested requirement; append one ``recognition.granted`` per grant."""
-        check_learner_visible(principal, learner_ref)
-        bank = self._bank
-        bank.require_writable()
-        now = self._now()
+        scope.sees_learner(principal, learner_ref)
+        self._context.require_writable()
+        now = self._context.now()
         today = now.astimezone(datetime.UTC).date()
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             connection = transaction.connection
             programme = await _programme_for(connection, application, today)
             requirements = _requested(programme, application.requirement_ids)
@@ -119,7 +114,7 @@ class RecognitionDesk:
                 recognised,
                 today=today,
                 learner_ref=learner_ref,
-                applied_by="admin" if principal.role == "admin" else "learner",
+                applied_by="admin" if scope.acts_as_admin(principal) else "learner",
                 granted_at=format_timestamp(now),
             )
             decisions = [decision for decision, _ in decided]
@@ -143,9 +138,7 @@ class RecognitionDesk:
 
     async def reverse(self, recognition_index: int, reason: str) -> int:
         """Admin: append ``recognition.reversed``; its outcomes are free for that requirement."""
-        bank = self._bank
-        bank.require_writable()
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             connection = transaction.connection
             row = await learner_reads.recognition_row(connection, recognition_index)
             if row is None:
@@ -159,7 +152,7 @@ class RecognitionDesk:
                 learner_ref=row.learner_ref,
                 reason=reason,
                 cause="admin",
-                reversed_at=format_timestamp(self._now()),
+                reversed_at=format_timestamp(self._context.now()),
             )
             appended = await transaction.append([SealedEntry(entry)])
             await transaction.commit()
@@ -181,16 +174,15 @@ async def _programme_for(
     if application.programme_version is not None:
         chosen = [p for p in versions if p.version == application.programme_version]
         if not chosen:
-            raise NotFoundError(
-                f"no programme {application.programme_id}@{application.programme_version}"
-            )
+            name = standard_name(application.programme_id, application.programme_version)
+            raise NotFoundError(f"no programme {name}")
     else:
         chosen = [p for p in versions if _in_effect(p, today)] or versions[-1:]
     programme = chosen[-1]
     if not _in_effect(programme, today):
         until = programme.effective_until
         raise NotInEffectError(
-            f"programme {programme.id}@{programme.version} is in effect from "
+            f"programme {standard_name(programme.id, programme.version)} is in effect from "
             f"{programme.effective_from}" + (f" to {until}" if until else "") + f", not {today}"
         )
     return programme
@@ -205,7 +197,8 @@ def _requested(programme: Programme, requirement_ids: list[str]) -> list[Require
     if unknown:
         raise MalformedError(
             "requirement_ids",
-            f"{programme.id}@{programme.version} has no requirement {', '.join(unknown)}",
+            f"{standard_name(programme.id, programme.version)} has no requirement "
+            f"{', '.join(unknown)}",
         )
     wanted = set(requirement_ids)
     return [requirement for requirement in programme.requirements if requirement.id in wanted]
@@ -227,7 +220,7 @@ async def _candidates(
         candidates.append(
             Candidate(
                 index=index,
-                standard_id=award.standard.rsplit("@", 1)[0],
+                standard_id=parse_standard_name(award.standard).id,
                 category=award.category,
                 credits=parse_credits(award.credits),
                 completed_on=entry.completed_on,
@@ -235,7 +228,9 @@ async def _candidates(
                 if standard is None
                 else valid_until(entry.completed_on, standard.validity_months),
                 revoked=index in source.revocations,
-                used_for=frozenset((use[0], use[1]) for use in uses.get(index, ())),
+                used_for=frozenset(
+                    (use.programme_id, use.requirement_id) for use in uses.get(index, ())
+                ),
             )
         )
     recognised = {

@@ -8,9 +8,6 @@ to the same append, its award evaluated as if the revoked one had never counted.
 
 from __future__ import annotations
 
-import datetime
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from creditbank.errors import (
@@ -21,17 +18,18 @@ from creditbank.errors import (
 )
 from creditbank.ledger.entries import SealedEntry, open_entry
 from creditbank.outcomes import format_timestamp, normalise_outcome
+from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import TotalKey
 from creditbank.rules.totals import award_deltas
+from creditbank.service import scope
+from creditbank.service.context import WriteContext
+from creditbank.service.rulebooks import Rulebooks
 from creditbank.storage import access, learner_reads, reads
-from creditbank.storage.append import LogTransaction, log_transaction
+from creditbank.storage.append import LogTransaction
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionReversed
 from schemas.learners import CorrectionRequest, RevocationAccepted
-
-if TYPE_CHECKING:
-    from creditbank.service.bank import Bank
 
 __all__ = ["RevocationDesk"]
 
@@ -40,18 +38,17 @@ Deltas = list[tuple[TotalKey, int]]
 
 
 class RevocationDesk:
-    def __init__(self, bank: Bank) -> None:
-        self._bank = bank
-
-    def _now(self) -> datetime.datetime:
-        return self._bank.clock()
+    def __init__(
+        self, context: WriteContext, pseudonymizer: Pseudonymizer, rulebooks: Rulebooks
+    ) -> None:
+        self._context = context
+        self._pseudonymizer = pseudonymizer
+        self._rulebooks = rulebooks
 
     async def revoke(
         self, principal: Principal, issuer_id: str, record_id: str, reason: str
     ) -> RevocationAccepted:
-        bank = self._bank
-        bank.require_writable()
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             entries, deltas = await self._revocation(
                 transaction, principal, issuer_id, record_id, reason, None
             )
@@ -64,19 +61,17 @@ class RevocationDesk:
     ) -> RevocationAccepted:
         """Revoke the outcome and record its replacement, under a new record id, in one append."""
         # Before any look-up: another issuer must not learn which record ids exist.
-        _check_may_change(principal, issuer_id, record_id)
-        bank = self._bank
-        bank.require_writable()
+        scope.changes_outcome(principal, issuer_id, record_id)
+        self._context.require_writable()
         record = request.outcome
         if record.issuer_id not in (None, issuer_id):
             raise MalformedError("outcome.issuer_id", f"a correction stays with {issuer_id}")
         if record.record_id == record_id:
             raise MalformedError("outcome.record_id", "a correction needs a new record id")
-        now = self._now()
         replacement, personal = normalise_outcome(
-            record, issuer_id=issuer_id, pseudonymizer=bank.pseudonymizer, now=now
+            record, issuer_id=issuer_id, pseudonymizer=self._pseudonymizer, now=self._context.now()
         )
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             connection = transaction.connection
             taken = await reads.find_outcome(connection, issuer_id, replacement.record_id)
             if taken is not None:
@@ -93,7 +88,7 @@ class RevocationDesk:
             totals = await load_totals(connection, [replacement.learner_ref])
             for key, amount in deltas:  # the revoked award no longer counts toward the caps
                 totals[key] = totals.get(key, 0) + amount
-            rulebook = await bank.standards.rulebook(connection)
+            rulebook = await self._rulebooks.current(connection)
             decision = rulebook.evaluate(replacement, issuer.kind, totals)
             replacement = msgspec.structs.replace(replacement, award=decision.award)
             entries.append(SealedEntry(replacement))
@@ -112,7 +107,7 @@ class RevocationDesk:
         replaced_by: str | None,
     ) -> tuple[Entries, Deltas]:
         """The revocation, the reversals it causes, and the totals to take back."""
-        _check_may_change(principal, issuer_id, record_id)
+        scope.changes_outcome(principal, issuer_id, record_id)
         connection = transaction.connection
         found = await learner_reads.outcome_row(connection, issuer_id, record_id)
         if found is None:
@@ -130,7 +125,7 @@ class RevocationDesk:
                 (key, -amount)
                 for key, amount in award_deltas(entry, standards[entry.award.standard])
             ]
-        now = format_timestamp(self._now())
+        now = format_timestamp(self._context.now())
         entries: Entries = [
             SealedEntry(
                 OutcomeRevoked(
@@ -140,13 +135,15 @@ class RevocationDesk:
                     learner_ref=entry.learner_ref,
                     reason=reason,
                     replaced_by=replaced_by,
-                    revoked_by="admin" if principal.role == "admin" else "issuer",
+                    revoked_by="admin" if scope.acts_as_admin(principal) else "issuer",
                     revoked_at=now,
                 )
             )
         ]
         uses = await learner_reads.uses_of(connection, [found.entry_index])
-        for recognition_index in sorted({use[2] for use in uses.get(found.entry_index, ())}):
+        for recognition_index in sorted(
+            {use.recognition_index for use in uses.get(found.entry_index, ())}
+        ):
             entries.append(
                 SealedEntry(
                     RecognitionReversed(
@@ -159,14 +156,6 @@ class RevocationDesk:
                 )
             )
         return entries, deltas
-
-
-def _check_may_change(principal: Principal, issuer_id: str, record_id: str) -> None:
-    """The depositing issuer or admin; to anyone else the outcome does not exist."""
-    if principal.role != "admin" and not (
-        principal.role == "issuer" and principal.issuer_id == issuer_id
-    ):
-        raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
 
 
 def _revocation_accepted(first: int, reversals: int, replacement: int | None) -> RevocationAccepted:

@@ -1,185 +1,75 @@
-"""What a draft standard would award over the outcomes already banked. Read-only.
+"""The simulation desk: what a draft standard would award, over the outcomes already banked or
+over outcomes the caller supplies (a file an issuer is about to send). Read-only.
 
-Every outcome in the log is evaluated twice, in log order, each with its own running totals:
-under the standards in force now, and under the same set with the draft added (replacing any
-version of the same id). The report counts what the draft would decide and award, totals by
-category under both, the learners a cap of the draft would hold back, and the largest changes.
-Instead of the log, the outcomes may come from the caller (``simulate_records``): a file an
-issuer is about to send. The pure part is ``Simulation``; the shells read in one snapshot.
+The outcomes are read in one snapshot and fed to the pure ``rules.simulation.Simulation``.
 """
 
 from __future__ import annotations
 
-import datetime
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-import msgspec
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from creditbank.audit.replay import log_entries
 from creditbank.errors import MalformedError
 from creditbank.outcomes import normalise_outcome
 from creditbank.privacy import Pseudonymizer
-from creditbank.rules.engine import (
-    RuleBook,
-    TotalKey,
-    compile_rulebook,
-    credits_text,
-    parse_credits,
-)
-from creditbank.rules.validate import validate_standard
-from creditbank.service.standards import published_standards
-from creditbank.storage import reads
-from creditbank.storage.engine import snapshot
-from creditbank.storage.tables import issuer
-from schemas.api import CategoryTotal, OutcomeChange, OutcomeRecord, SimulationReport
-from schemas.entries import Award, IssuerRegistered, OutcomeRecorded
+from creditbank.rules.simulation import Simulation, check_draft
+from creditbank.service.context import WriteContext
+from creditbank.storage import audit_reads, reads
+from creditbank.storage import standards as stored
+from schemas.api import OutcomeRecord, SimulationReport
+from schemas.entries import IssuerRegistered, OutcomeRecorded
 from schemas.standards import Standard
 
-__all__ = ["Simulation", "simulate", "simulate_records"]
+__all__ = ["SimulationDesk"]
 
-_LEARNER_CAPS = frozenset({"per_category_per_year", "per_issuer_per_year", "lifetime"})
-
-
-def _hundredths(award: Award | None) -> int:
-    return 0 if award is None else parse_credits(award.credits)
+# How many of the largest changes a report lists unless the caller asks for another number.
+largest_changes_default = 10
 
 
-@dataclass
-class Simulation:
-    draft: Standard
-    in_force: RuleBook
-    with_draft: RuleBook
-    totals_in_force: dict[TotalKey, int] = field(default_factory=dict)
-    totals_with_draft: dict[TotalKey, int] = field(default_factory=dict)
-    by_category: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-    changes: list[tuple[int, int, OutcomeChange]] = field(default_factory=list)
-    considered: int = 0
-    matched: int = 0
-    awarded: int = 0
-    capped_learners: set[str] = field(default_factory=set)
-    skipped: int = 0
-    # Learners are numbered within the report: a pseudonym would let an accreditor link a
-    # supplied identity number to the learner_ref the log uses.
-    learners: dict[str, int] = field(default_factory=dict)
+class SimulationDesk:
+    def __init__(self, context: WriteContext, pseudonymizer: Pseudonymizer) -> None:
+        self._context = context
+        self._pseudonymizer = pseudonymizer
 
-    @classmethod
-    def of(cls, draft: Standard, in_force: list[Standard]) -> Simulation:
-        # As publication would: the draft joins the standards in force and supersedes older
-        # versions of its id only where the engine says so (on the days it is in force).
-        others = [s for s in in_force if (s.id, s.version) != (draft.id, draft.version)]
-        return cls(
-            draft=draft,
-            in_force=compile_rulebook(in_force),
-            with_draft=compile_rulebook([*others, draft]),
-        )
+    async def over_log(
+        self, draft: Standard, largest: int = largest_changes_default
+    ) -> SimulationReport:
+        """The draft over every outcome in the log, in log order."""
+        check_draft(draft)
+        async with self._context.snapshot() as connection:
+            simulation = Simulation.of(draft, await stored.published_documents(connection))
+            head = await reads.log_head(connection)
+            kinds: dict[str, str] = {}
+            async for index, entry in audit_reads.log_entries(connection, head.tree_size):
+                if isinstance(entry, IssuerRegistered):
+                    kinds[entry.issuer_id] = entry.issuer_kind
+                elif isinstance(entry, OutcomeRecorded) and entry.issuer_id in kinds:
+                    simulation.feed(index, entry, kinds[entry.issuer_id])
+        return simulation.report(largest)
 
-    def feed(self, index: int, outcome: OutcomeRecorded, issuer_kind: str) -> None:
-        self.considered += 1
-        plain = msgspec.structs.replace(outcome, award=None)
-        now = _apply(self.in_force, plain, issuer_kind, self.totals_in_force)
-        then = _apply(self.with_draft, plain, issuer_kind, self.totals_with_draft)
-        if then is not None and then.standard == f"{self.draft.id}@{self.draft.version}":
-            self.matched += 1
-            self.awarded += _hundredths(then) > 0
-            if then.basis.cap in _LEARNER_CAPS:
-                self.capped_learners.add(outcome.learner_ref)
-        for position, award in ((0, now), (1, then)):
-            if award is not None:
-                self.by_category[award.category][position] += _hundredths(award)
-        # A change is a change in credits (or in whether any standard applies at all), not a
-        # new version deciding the same amount.
-        if (now is None) != (then is None) or _hundredths(now) != _hundredths(then):
-            change = OutcomeChange(
-                index=index,
-                learner=self.learners.setdefault(outcome.learner_ref, len(self.learners) + 1),
-                in_force=None if now is None else now.credits,
-                with_draft=None if then is None else then.credits,
-            )
-            self.changes.append((abs(_hundredths(then) - _hundredths(now)), index, change))
-
-    def report(self, largest: int) -> SimulationReport:
-        ranked = sorted(self.changes, key=lambda item: (-item[0], item[1]))
-        return SimulationReport(
-            standard=f"{self.draft.id}@{self.draft.version}",
-            outcomes_considered=self.considered,
-            outcomes_matched=self.matched,
-            outcomes_awarded=self.awarded,
-            outcomes_changed=len(self.changes),
-            outcomes_skipped=self.skipped,
-            learners_capped=len(self.capped_learners),
-            totals_by_category=[
-                CategoryTotal(
-                    category=category,
-                    in_force=credits_text(amounts[0]),
-                    with_draft=credits_text(amounts[1]),
+    async def over_records(
+        self,
+        draft: Standard,
+        records: Sequence[OutcomeRecord],
+        largest: int = largest_changes_default,
+    ) -> SimulationReport:
+        """The draft over outcomes supplied by the caller, in their order; ``index`` in the
+        changes is the position in ``records``. Nothing is recorded."""
+        check_draft(draft)
+        async with self._context.snapshot() as connection:
+            simulation = Simulation.of(draft, await stored.published_documents(connection))
+            kinds = await audit_reads.issuer_kinds(connection)
+        now = self._context.now()
+        for position, record in enumerate(records):
+            kind = kinds.get(record.issuer_id or "")
+            if kind is None or record.issuer_id is None:
+                simulation.skipped += 1
+                continue
+            try:
+                entry, _ = normalise_outcome(
+                    record, issuer_id=record.issuer_id, pseudonymizer=self._pseudonymizer, now=now
                 )
-                for category, amounts in sorted(self.by_category.items())
-            ],
-            largest_changes=[change for _, _, change in ranked[:largest]],
-        )
-
-
-def _apply(
-    rulebook: RuleBook, outcome: OutcomeRecorded, kind: str, totals: dict[TotalKey, int]
-) -> Award | None:
-    decision = rulebook.evaluate(outcome, kind, totals)
-    for key, amount in decision.deltas:
-        totals[key] = totals.get(key, 0) + amount
-    return decision.award
-
-
-def _check_draft(draft: Standard) -> None:
-    """The draft's own checks (not its ties with the published ones, which a simulation may well
-    be exploring): an amount the engine cannot evaluate fast and exactly never reaches it."""
-    validate_standard(draft, [])
-
-
-async def simulate(engine: AsyncEngine, draft: Standard, largest: int = 10) -> SimulationReport:
-    """The draft over every outcome in the log, in log order."""
-    _check_draft(draft)
-    async with snapshot(engine) as connection:
-        simulation = Simulation.of(draft, await published_standards(connection))
-        head = await reads.log_head(connection)
-        kinds: dict[str, str] = {}
-        async for index, entry in log_entries(connection, head.tree_size):
-            if isinstance(entry, IssuerRegistered):
-                kinds[entry.issuer_id] = entry.issuer_kind
-            elif isinstance(entry, OutcomeRecorded) and entry.issuer_id in kinds:
-                simulation.feed(index, entry, kinds[entry.issuer_id])
-    return simulation.report(largest)
-
-
-async def simulate_records(
-    engine: AsyncEngine,
-    draft: Standard,
-    records: Sequence[OutcomeRecord],
-    *,
-    pseudonymizer: Pseudonymizer,
-    now: datetime.datetime,
-    largest: int = 10,
-) -> SimulationReport:
-    """The draft over outcomes supplied by the caller (a file an issuer is about to send), in
-    their order; ``index`` in the changes is the position in ``records``. Nothing is recorded."""
-    _check_draft(draft)
-    async with snapshot(engine) as connection:
-        simulation = Simulation.of(draft, await published_standards(connection))
-        rows = await connection.execute(sa.select(issuer.c.issuer_id, issuer.c.kind))
-        kinds: dict[str, str] = {issuer_id: kind for issuer_id, kind in rows}  # noqa: C416
-    for position, record in enumerate(records):
-        kind = kinds.get(record.issuer_id or "")
-        if kind is None or record.issuer_id is None:
-            simulation.skipped += 1
-            continue
-        try:
-            entry, _ = normalise_outcome(
-                record, issuer_id=record.issuer_id, pseudonymizer=pseudonymizer, now=now
-            )
-        except MalformedError:
-            simulation.skipped += 1
-            continue
-        simulation.feed(position, entry, kind)
-    return simulation.report(largest)
+            except MalformedError:
+                simulation.skipped += 1
+                continue
+            simulation.feed(position, entry, kind)
+        return simulation.report(largest)

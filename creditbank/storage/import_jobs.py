@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.storage.tables import import_job
 from schemas.entries import BatchCounts
+from schemas.imports import ImportFormat, ImportMode, ImportResult, ImportState, OnError
 
 __all__ = ["JobRow", "create_job", "find_job", "finish_job", "mark_interrupted", "this_process"]
 
@@ -30,14 +31,14 @@ def this_process() -> str:
 class JobRow:
     job_id: str
     issuer_id: str
-    file_format: str
-    mode: str
-    on_error: str
+    file_format: ImportFormat
+    mode: ImportMode
+    on_error: OnError
     file_sha256: str
     file_bytes: int
     signature: str | None
-    state: str
-    result: str | None
+    state: ImportState
+    result: ImportResult | None
     counts: BatchCounts | None
     first_index: int | None
     last_index: int | None
@@ -59,8 +60,8 @@ async def finish_job(
     connection: AsyncConnection,
     job_id: str,
     *,
-    state: str,
-    result: str | None = None,
+    state: ImportState,
+    result: ImportResult | None = None,
     counts: BatchCounts | None = None,
     first_index: int | None = None,
     last_index: int | None = None,
@@ -94,7 +95,8 @@ async def find_job(connection: AsyncConnection, job_id: str) -> JobRow | None:
     values = row._asdict()
     if values["counts"] is not None:
         values["counts"] = msgspec.json.decode(values["counts"], type=BatchCounts)
-    return JobRow(**values)
+    # Converting checks each stored word against the vocabulary instead of trusting it.
+    return msgspec.convert({str(key): value for key, value in values.items()}, JobRow)
 
 
 async def mark_interrupted(connection: AsyncConnection) -> int:

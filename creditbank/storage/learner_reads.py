@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import msgspec
 import sqlalchemy as sa
@@ -24,11 +25,19 @@ from creditbank.storage.tables import (
     standard,
 )
 from schemas.entries import Entry
-from schemas.standards import Programme, Standard
+from schemas.standards import (
+    Programme,
+    Standard,
+    StandardName,
+    parse_standard_name,
+    standard_name,
+)
 
 __all__ = [
     "OutcomeRow",
+    "PublishedProgramme",
     "RecognitionRow",
+    "Use",
     "decoded",
     "document_indices",
     "entries_at",
@@ -66,6 +75,20 @@ class RecognitionRow:
     programme_version: int
     requirement_id: str
     reversed_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedProgramme:
+    programme: Programme
+    published_index: int
+
+
+class Use(NamedTuple):
+    """One live use of an outcome: the requirement it serves and the recognition that used it."""
+
+    programme_id: str
+    requirement_id: str
+    recognition_index: int
 
 
 # The columns of OutcomeRow and RecognitionRow, in their fields' order.
@@ -129,9 +152,9 @@ def decoded(bodies: dict[int, bytes]) -> dict[int, Entry]:
 
 async def uses_of(
     connection: AsyncConnection, outcome_indices: Sequence[int]
-) -> dict[int, set[tuple[str, str, int]]]:
+) -> dict[int, set[Use]]:
     """For each outcome, the (programme, requirement, recognition) of each live use of it."""
-    uses: dict[int, set[tuple[str, str, int]]] = {}
+    uses: dict[int, set[Use]] = {}
     for part in _parts(outcome_indices):
         rows = await connection.execute(
             sa.select(
@@ -142,7 +165,7 @@ async def uses_of(
             ).where(recognition_use.c.outcome_index.in_(part))
         )
         for index, programme_id, requirement_id, recognition_index in rows:
-            uses.setdefault(index, set()).add((programme_id, requirement_id, recognition_index))
+            uses.setdefault(index, set()).add(Use(programme_id, requirement_id, recognition_index))
     return uses
 
 
@@ -150,25 +173,25 @@ async def standards_by_name(
     connection: AsyncConnection, names: Iterable[str]
 ) -> dict[str, Standard]:
     """Published standard documents by ``<id>@<version>`` (retired ones included)."""
-    wanted = {tuple(name.rsplit("@", 1)) for name in names}
+    wanted = {parse_standard_name(name) for name in names}
     if not wanted:
         return {}
     rows = await connection.execute(
         sa.select(standard.c.document).where(
-            standard.c.standard_id.in_(sorted({standard_id for standard_id, _ in wanted}))
+            standard.c.standard_id.in_(sorted({name.id for name in wanted}))
         )
     )
     documents = (msgspec.json.decode(text, type=Standard) for (text,) in rows)
     return {
-        f"{document.id}@{document.version}": document
+        standard_name(document.id, document.version): document
         for document in documents
-        if (document.id, str(document.version)) in wanted
+        if StandardName(document.id, document.version) in wanted
     }
 
 
 async def programme_document(
     connection: AsyncConnection, programme_id: str, version: int | None = None
-) -> tuple[Programme, int] | None:
+) -> PublishedProgramme | None:
     """A programme version (the latest when ``version`` is None) and its published index."""
     query = sa.select(programme.c.document, programme.c.published_index).where(
         programme.c.programme_id == programme_id
@@ -178,7 +201,10 @@ async def programme_document(
     row = (await connection.execute(query.order_by(programme.c.version.desc()).limit(1))).first()
     if row is None:
         return None
-    return msgspec.json.decode(row.document, type=Programme), row.published_index
+    return PublishedProgramme(
+        programme=msgspec.json.decode(row.document, type=Programme),
+        published_index=row.published_index,
+    )
 
 
 async def programme_versions(connection: AsyncConnection, programme_id: str) -> list[Programme]:
@@ -251,10 +277,10 @@ async def document_indices(
         )
         indices += [index for (index,) in rows]
     for name in sorted(set(standard_names)):
-        standard_id, version = name.rsplit("@", 1)
+        parsed = parse_standard_name(name)
         rows = await connection.execute(
             sa.select(standard.c.published_index).where(
-                standard.c.standard_id == standard_id, standard.c.version == int(version)
+                standard.c.standard_id == parsed.id, standard.c.version == parsed.version
             )
         )
         indices += [index for (index,) in rows]

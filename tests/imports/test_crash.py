@@ -38,7 +38,7 @@ async def _wait_for_results(data_dir: Path, victim: subprocess.Popen[bytes]) -> 
 async def test_sigkill_mid_import_then_rerun_commits_once(
     bank: Bank, database_url: str, keys_dir: Path, tmp_path: Path
 ) -> None:
-    await bank.register_issuer(issuer_registration())
+    await bank.deposits.register_issuer(issuer_registration())
     await bank.standards.publish(SAFETY)
     async with bank.engine.connect() as connection:
         size_before = (await reads.log_head(connection)).tree_size

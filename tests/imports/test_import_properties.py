@@ -47,7 +47,7 @@ async def test_importing_any_file_twice_records_it_once(
 ) -> None:
     # The fixture's database lives across examples: set it up once, and give each example its
     # own record ids so examples do not see each other's rows.
-    await bank.register_issuer(issuer_registration())  # "exists" after the first example
+    await bank.deposits.register_issuer(issuer_registration())  # "exists" after the first example
     if not await bank.standards.catalogue(drafts=False):
         await bank.standards.publish(SAFETY)
     namespace = next(_namespaces)

@@ -22,7 +22,7 @@ from tests.imports.files import SAFETY, csv_bytes, json_bytes, ndjson_bytes, row
 
 @pytest.fixture
 async def ready_bank(bank: Bank) -> Bank:
-    await bank.register_issuer(issuer_registration())
+    await bank.deposits.register_issuer(issuer_registration())
     await bank.standards.publish(SAFETY)
     return bank
 

@@ -73,13 +73,13 @@ class Seeded:
 
 async def seed(bank: Bank, completions: list[datetime.date], hours: str = "16.0") -> Seeded:
     """Issuer, standard and programme published; one learner with an outcome per date."""
-    await bank.register_issuer(issuer_registration(ISSUER_ID))
+    await bank.deposits.register_issuer(issuer_registration(ISSUER_ID))
     await bank.standards.publish(SAFETY)
     await bank.recognitions.publish_programme(PROGRAMME)
     issuer = Principal(role="issuer", issuer_id=ISSUER_ID)
     indices, learner_ref = [], ""
     for serial, day in enumerate(completions, start=1):
-        accepted = await bank.record_outcome(
+        accepted = await bank.deposits.record_outcome(
             issuer,
             outcome_record(serial, learner_id=resident_id(1), hours=hours, completed_on=day),
         )

@@ -22,6 +22,7 @@ from creditbank.ledger.checkpoint import parse_checkpoint_body, sign_checkpoint
 from creditbank.ledger.entries import open_entry
 from creditbank.ledger.note import SignerKey, VerifierKey
 from creditbank.service.bank import Bank
+from creditbank.service.context import Clock
 from creditbank.tokens import Principal
 from schemas.entries import ProgrammePublished, StandardPublished
 from schemas.learners import ArchiveBundle, BundleEntry, RecognitionApplication
@@ -33,6 +34,12 @@ from tests.learners.seed import ISSUER_ID, NOW, PROGRAMME, seed
 DAYS = [datetime.date(2020, 6, 1), *(datetime.date(2026, month, 1) for month in (3, 4, 5))]
 
 replace = msgspec.structs.replace
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The seeded outcomes and programme are dated for this module's fixed day."""
+    return lambda: NOW
 
 
 @dataclass
@@ -50,7 +57,6 @@ class Exported:
 @pytest.fixture
 async def exported(bank: Bank) -> Exported:
     """Four outcomes (one expired), two recognitions, then an outcome they used revoked."""
-    bank.clock = lambda: NOW
     seeded = await seed(bank, DAYS)
     applied = await bank.recognitions.apply(
         seeded.learner, seeded.learner_ref, RecognitionApplication(programme_id=PROGRAMME.id)
@@ -59,7 +65,7 @@ async def exported(bank: Bank) -> Exported:
     bundle = await bank.archives.export(seeded.learner, seeded.learner_ref)
     return Exported(
         bundle=bundle,
-        trusted=[VerifierKey.parse(text) for text in bank.verifier_keys()],
+        trusted=[VerifierKey.parse(text) for text in bank.log.verifier_keys()],
         outcomes=seeded.indices,
         revocation=revoked.index,
         grants=[decision.index for decision in applied.decisions if decision.index is not None],
@@ -260,7 +266,7 @@ async def test_entry_the_archive_needs_missing_fails(exported: Exported) -> None
 
 
 async def test_entry_of_another_learner_fails(bank: Bank, exported: Exported) -> None:
-    other = await bank.record_outcome(
+    other = await bank.deposits.record_outcome(
         exported.issuer, outcome_record(9, learner_id=resident_id(2), completed_on=DAYS[1])
     )
     admin_view = await bank.archives.export(exported.admin, other.learner_ref)

@@ -15,6 +15,7 @@ import sqlalchemy.exc
 from creditbank.learners.recognition import Candidate
 from creditbank.service import recognitions as recognition_desk
 from creditbank.service.bank import Bank
+from creditbank.service.context import Clock
 from creditbank.storage import reads
 from creditbank.storage.engine import create_engine
 from schemas.learners import RecognitionApplication
@@ -22,6 +23,12 @@ from tests.learners.seed import NOW, PROGRAMME, seed
 
 DAYS = [datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)]
 INTRO = RecognitionApplication(programme_id=PROGRAMME.id, requirement_ids=["safety-intro"])
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The seeded outcomes and programme are dated for this module's fixed day."""
+    return lambda: NOW
 
 
 async def second_bank(bank: Bank, database_url: str, tmp_path: Path) -> Bank:
@@ -40,7 +47,6 @@ async def second_bank(bank: Bank, database_url: str, tmp_path: Path) -> Bank:
 async def test_two_concurrent_applications_exactly_one_wins(
     bank: Bank, database_url: str, tmp_path: Path
 ) -> None:
-    bank.clock = lambda: NOW
     seeded = await seed(bank, DAYS)
     other = await second_bank(bank, database_url, tmp_path)
     try:
@@ -67,7 +73,6 @@ async def test_two_concurrent_applications_exactly_one_wins(
 async def test_the_database_refuses_a_second_use_even_if_python_allowed_it(
     bank: Bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bank.clock = lambda: NOW
     seeded = await seed(bank, DAYS)
     granted = await bank.recognitions.apply(seeded.learner, seeded.learner_ref, INTRO)
     assert granted.decisions[0].status == "granted"

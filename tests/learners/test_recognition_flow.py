@@ -16,6 +16,7 @@ from creditbank.errors import (
     NotInEffectError,
 )
 from creditbank.service.bank import Bank
+from creditbank.service.context import Clock
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.learners import CorrectionRequest, RecognitionApplication
@@ -27,8 +28,13 @@ APPLY = RecognitionApplication(programme_id=PROGRAMME.id)
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """The seeded outcomes and programme are dated for this module's fixed day."""
+    return lambda: NOW
+
+
+@pytest.fixture
 def clocked(bank: Bank) -> Bank:
-    bank.clock = lambda: NOW
     return bank
 
 

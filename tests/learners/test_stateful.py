@@ -235,7 +235,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         await bank.start()
         assert bank.writes_disabled is None, bank.writes_disabled
-        await bank.register_issuer(issuer_registration(ISSUER_ID))
+        await bank.deposits.register_issuer(issuer_registration(ISSUER_ID))
         await bank.standards.publish(SAFETY)
         await bank.recognitions.publish_programme(PROGRAMME)
         return bank
@@ -273,7 +273,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 completed_on=completed_on,
                 course_code=course,
             )
-            accepted = self.run(self.bank.record_outcome(ISSUER, record))
+            accepted = self.run(self.bank.deposits.record_outcome(ISSUER, record))
             assert accepted.status == "recorded"
             assert accepted.learner_ref == self.refs[learner]
             credits = model_credits(hours, course)

@@ -53,7 +53,7 @@ async def test_batches_get_contiguous_indices_and_signed_checkpoints(bank: Bank)
         assert await append(bank, batch) == first
         tree.append(entry.leaf_hash for entry in batch)
         first += size
-        signed = open_checkpoint(await bank.checkpoint(), bank.keys.verifiers, bank.keys.origin)
+        signed = open_checkpoint(await bank.log.checkpoint(), bank.keys.verifiers, bank.keys.origin)
         assert (signed.size, signed.root) == (tree.size, tree.root())
 
 
@@ -89,14 +89,14 @@ async def test_stored_bytes_are_the_hashed_bytes(bank: Bank) -> None:
     entries = sealed_outcomes(bank, 0, 3)
     await append(bank, entries)
     for index, sealed in enumerate(entries):
-        body = await bank.entry(index)
+        body = await bank.log.entry(index)
         assert body == sealed.body
         assert leaf_hash(body) == sealed.leaf_hash
 
 
 async def test_transaction_rolls_back_unless_committed(bank: Bank) -> None:
     """Leaving the block without commit() writes nothing: no entries, no tiles, no checkpoint."""
-    before = await bank.checkpoint()
+    before = await bank.log.checkpoint()
     async with log_transaction(bank.engine, bank.keys) as transaction:
         await transaction.append(sealed_outcomes(bank, 0, 5))
     async with bank.engine.connect() as connection:
@@ -104,7 +104,7 @@ async def test_transaction_rolls_back_unless_committed(bank: Bank) -> None:
         assert (
             await connection.execute(sa.select(sa.func.count()).select_from(log_entry))
         ).scalar_one() == 0
-    assert await bank.checkpoint() == before
+    assert await bank.log.checkpoint() == before
 
 
 async def test_failure_inside_the_batch_leaves_the_log_unchanged(bank: Bank) -> None:
@@ -121,11 +121,11 @@ async def test_failure_inside_the_batch_leaves_the_log_unchanged(bank: Bank) -> 
 async def test_entries_never_carry_names_or_identity_numbers(bank: Bank) -> None:
     """The learner's name and ID number stay in the personal-data table, out of the log."""
     record = outcome_record(42, learner_name="李四光")
-    assert (await bank.register_issuer(issuer_registration())).status == "recorded"
-    accepted = await bank.record_outcome(
+    assert (await bank.deposits.register_issuer(issuer_registration())).status == "recorded"
+    accepted = await bank.deposits.record_outcome(
         Principal(role="issuer", issuer_id="acme-training"), record
     )
-    body = await bank.entry(accepted.index)
+    body = await bank.log.entry(accepted.index)
     assert record.learner_id.encode() not in body
     assert "李四光".encode() not in body
     decoded = open_entry(body)
@@ -150,6 +150,6 @@ async def test_ledger_tables_reject_update_and_delete(bank: Bank, table: str) ->
 async def test_errors_are_typed(bank: Bank) -> None:
     """Asking for what does not exist raises the typed error, not a driver error."""
     with pytest.raises(CreditbankError):
-        await bank.entry(10)
+        await bank.log.entry(10)
     with pytest.raises(CreditbankError):
-        await bank.inclusion_proof(0, 5)
+        await bank.log.inclusion_proof(0, 5)

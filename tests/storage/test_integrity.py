@@ -19,16 +19,16 @@ from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings
 from creditbank.storage.append import log_transaction
 from creditbank.tokens import Principal
-from tests.factories import issuer_registration, outcome_record
+from tests.factories import issuer_registration, outcome_record, rebuilt
 from tests.storage.appender import batch_entries
 
 ISSUER = Principal(role="issuer", issuer_id="acme-training")
 
 
 async def fill(bank: Bank, count: int) -> None:
-    await bank.register_issuer(issuer_registration())
+    await bank.deposits.register_issuer(issuer_registration())
     for serial in range(count):
-        await bank.record_outcome(ISSUER, outcome_record(serial))
+        await bank.deposits.record_outcome(ISSUER, outcome_record(serial))
 
 
 async def go_behind_the_triggers(connection: AsyncConnection) -> None:
@@ -76,7 +76,7 @@ async def test_tampered_head_disables_writes_at_start_up(bank: Bank) -> None:
     await bank.start()
     assert bank.writes_disabled is not None
     with pytest.raises(WritesDisabledError):
-        await bank.record_outcome(ISSUER, outcome_record(99))
+        await bank.deposits.record_outcome(ISSUER, outcome_record(99))
 
 
 async def test_rotation_cosigns_until_the_old_key_retires(bank: Bank) -> None:
@@ -84,21 +84,21 @@ async def test_rotation_cosigns_until_the_old_key_retires(bank: Bank) -> None:
     await fill(bank, 1)
     old_key = bank.keys.signers[0]
     rotated = bank.keys.rotate()
-    bank.keys = rotated
+    bank = rebuilt(bank, keys=rotated)
     await bank.start()
-    note = open_note(await bank.checkpoint(), list(rotated.verifiers))
+    note = open_note(await bank.log.checkpoint(), list(rotated.verifiers))
     assert {key.key_id for key in note.verified_by} == {key.key_id for key in rotated.signers}
     assert len(rotated.signers) == 2
     for key in rotated.signers:
-        open_note(await bank.checkpoint(), [VerifierKey.parse(key.verifier_key())])
+        open_note(await bank.log.checkpoint(), [VerifierKey.parse(key.verifier_key())])
 
     retired = rotated.retire(old_key.key_id.hex())
-    bank.keys = retired
+    bank = rebuilt(bank, keys=retired)
     await bank.start()
-    await bank.record_outcome(ISSUER, outcome_record(50))
-    note = open_note(await bank.checkpoint(), list(retired.verifiers))
+    await bank.deposits.record_outcome(ISSUER, outcome_record(50))
+    note = open_note(await bank.log.checkpoint(), list(retired.verifiers))
     assert [key.key_id for key in note.verified_by] == [retired.signers[0].key_id]
-    assert bank.verifier_keys() == [retired.signers[0].verifier_key()]
+    assert bank.log.verifier_keys() == [retired.signers[0].verifier_key()]
     await verify_database(bank.engine, list(retired.verifiers))
     assert KeyRing.load(retired.directory, retired.origin).retired[0].key_id == old_key.key_id
 
@@ -106,20 +106,20 @@ async def test_rotation_cosigns_until_the_old_key_retires(bank: Bank) -> None:
 async def test_a_tampered_root_is_never_re_signed_after_rotation(bank: Bank) -> None:
     """Rotating keys over a head that does not verify disables writes and signs nothing new."""
     await fill(bank, 2)
-    before = await bank.checkpoint()
+    before = await bank.log.checkpoint()
     async with bank.engine.begin() as connection:
         await connection.execute(
             sa.text("UPDATE log_state SET root_hash = :root"), {"root": b"\x11" * 32}
         )
-    bank.keys = bank.keys.rotate()
+    bank = rebuilt(bank, keys=bank.keys.rotate())
     await bank.start()
     assert bank.writes_disabled is not None
-    assert await bank.checkpoint() == before
+    assert await bank.log.checkpoint() == before
 
 
 async def test_an_entry_in_a_full_tile_altered_behind_the_triggers_is_named(bank: Bank) -> None:
     """A change inside a complete tile is found by comparing the rebuilt tile, index named."""
-    await bank.register_issuer(issuer_registration())
+    await bank.deposits.register_issuer(issuer_registration())
     entries = batch_entries("F", 0, 300)
     async with log_transaction(bank.engine, bank.keys) as transaction:
         await transaction.append(entries)

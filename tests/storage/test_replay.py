@@ -30,10 +30,10 @@ SAFETY = Standard(
 
 
 async def banked(bank: Bank) -> None:
-    await bank.register_issuer(issuer_registration())
+    await bank.deposits.register_issuer(issuer_registration())
     await bank.standards.publish(SAFETY)
     for serial in range(3):
-        await bank.record_outcome(ISSUER, outcome_record(serial, hours="32.0"))
+        await bank.deposits.record_outcome(ISSUER, outcome_record(serial, hours="32.0"))
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Import jobs: start them (from an upload or a local file), run them, and answer about them.
 
 A job has a row in ``import_job`` and files under ``<data dir>/imports/<id>/`` (see
-``import_files``). HTTP uploads run as background tasks of the serving process; the CLI runs
-its import in the foreground. Imports of one process run one at a time: they would wait for the
+``service.imports.files``). HTTP uploads run as background tasks of the serving process; the CLI
+runs its import in the foreground. Imports of one process run one at a time: they would wait for the
 log's write lock anyway, and one at a time keeps memory at one import's worth.
 """
 
@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import AsyncIterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,10 +23,12 @@ from creditbank.errors import (
     CreditbankError,
     FileFormatError,
     FileTooLargeError,
-    ForbiddenError,
     NotFoundError,
 )
+from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook
+from creditbank.service import scope
+from creditbank.service.context import WriteContext
 from creditbank.service.imports.files import JobFiles, file_sha256
 from creditbank.service.imports.pipeline import (
     FileRun,
@@ -36,14 +37,13 @@ from creditbank.service.imports.pipeline import (
     Progress,
     classify_file,
 )
-from creditbank.storage.append import AppendStream, log_transaction
-from creditbank.storage.engine import snapshot
+from creditbank.service.log import LogDesk
+from creditbank.service.rulebooks import Rulebooks
+from creditbank.storage.append import AppendStream
 from creditbank.storage.import_jobs import JobRow, create_job, find_job, finish_job, this_process
 from creditbank.tokens import Principal
-from schemas.imports import ImportFailure, ImportProgress, ImportStatus
-
-if TYPE_CHECKING:
-    from creditbank.service.bank import Bank
+from schemas.entries import BatchCounts
+from schemas.imports import ImportFailure, ImportProgress, ImportResult, ImportState, ImportStatus
 
 __all__ = ["ImportDesk"]
 
@@ -51,8 +51,19 @@ _logger = logging.getLogger("creditbank.imports")
 
 
 class ImportDesk:
-    def __init__(self, bank: Bank, data_dir: Path) -> None:
-        self._bank = bank
+    def __init__(
+        self,
+        context: WriteContext,
+        *,
+        pseudonymizer: Pseudonymizer,
+        rulebooks: Rulebooks,
+        log: LogDesk,
+        data_dir: Path,
+    ) -> None:
+        self._context = context
+        self._pseudonymizer = pseudonymizer
+        self._rulebooks = rulebooks
+        self._log = log
         self._data_dir = data_dir
         self._live: dict[str, tuple[Progress, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -67,8 +78,8 @@ class ImportDesk:
         self, principal: Principal, options: ImportOptions, body: AsyncIterable[bytes]
     ) -> ImportStatus:
         """Receive the file, then run the import in the background; the job's first status."""
-        require_issuer(principal, options.issuer_id)
-        self._bank.require_writable()
+        scope.acts_for_issuer(principal, options.issuer_id, "import")
+        self._context.require_writable()
         job_id = str(uuid.uuid4())
         files = self.files(job_id)
         files.create()
@@ -89,7 +100,7 @@ class ImportDesk:
         self, options: ImportOptions, path: Path, progress: Progress | None = None
     ) -> JobRow:
         """Import a local file in the foreground (the CLI); the finished job."""
-        self._bank.require_writable()
+        self._context.require_writable()
         digest, size = file_sha256(path)
         if size > limits.import_file_bytes_max:
             raise FileTooLargeError(
@@ -134,7 +145,7 @@ class ImportDesk:
             created_at=datetime.datetime.now(datetime.UTC),
             finished_at=None,
         )
-        async with self._bank.engine.begin() as connection:
+        async with self._context.begin() as connection:
             await create_job(connection, job)
         return job
 
@@ -171,8 +182,7 @@ class ImportDesk:
     async def _classify(
         self, job: JobRow, options: ImportOptions, progress: Progress
     ) -> ImportOutcome:
-        bank = self._bank
-        files, now = self.files(job.job_id), bank.clock()
+        files, now = self.files(job.job_id), self._context.now()
 
         def file_run(
             connection: AsyncConnection, rulebook: RuleBook, stream: AppendStream | None
@@ -182,43 +192,64 @@ class ImportDesk:
                 options=options,
                 files=files,
                 rulebook=rulebook,
-                pseudonymizer=bank.pseudonymizer,
+                pseudonymizer=self._pseudonymizer,
                 now=now,
                 progress=progress,
                 stream=stream,
             )
 
         if options.dry_run:
-            async with snapshot(bank.engine) as connection:
-                rulebook = await bank.standards.rulebook(connection)
+            async with self._context.snapshot() as connection:
+                rulebook = await self._rulebooks.current(connection)
                 return await classify_file(file_run(connection, rulebook, None), job.file_sha256)
-        async with log_transaction(bank.engine, bank.keys) as transaction:
+        async with self._context.transaction() as transaction:
             connection = transaction.connection
-            rulebook = await bank.standards.rulebook(connection)
+            rulebook = await self._rulebooks.current(connection)
             stream = await transaction.stream()
             outcome = await classify_file(file_run(connection, rulebook, stream), job.file_sha256)
             if outcome.result == "committed":
                 await transaction.commit()
             return outcome
 
-    async def _finish(self, job_id: str, **values: object) -> None:
-        async with self._bank.engine.begin() as connection:
-            await finish_job(connection, job_id, **values)  # type: ignore[arg-type]
+    async def _finish(
+        self,
+        job_id: str,
+        *,
+        state: ImportState,
+        result: ImportResult | None = None,
+        counts: BatchCounts | None = None,
+        first_index: int | None = None,
+        last_index: int | None = None,
+        batch_index: int | None = None,
+        error_code: str | None = None,
+        error_detail: str | None = None,
+    ) -> None:
+        async with self._context.begin() as connection:
+            await finish_job(
+                connection,
+                job_id,
+                state=state,
+                result=result,
+                counts=counts,
+                first_index=first_index,
+                last_index=last_index,
+                batch_index=batch_index,
+                error_code=error_code,
+                error_detail=error_detail,
+            )
 
     # Answering ---------------------------------------------------------------------------------
 
     async def find(self, job_id: str) -> JobRow | None:
-        async with self._bank.engine.connect() as connection:
+        async with self._context.connect() as connection:
             return await find_job(connection, job_id)
 
     async def job(self, principal: Principal, job_id: str) -> JobRow:
         """The job, if the principal may see it (its issuer, or admin); else NotFoundError."""
         job = await self.find(job_id)
-        if job is None or not (
-            principal.role == "admin"
-            or (principal.role == "issuer" and principal.issuer_id == job.issuer_id)
-        ):
+        if job is None:
             raise NotFoundError(f"no import {job_id}")
+        scope.sees_import(principal, job.issuer_id, job_id)
         return job
 
     async def status(self, principal: Principal, job_id: str) -> ImportStatus:
@@ -229,12 +260,7 @@ class ImportDesk:
         job = await self.job(principal, job_id)
         if job.batch_index is None:
             raise NotFoundError(f"import {job_id} committed no batch")
-        return await self._bank.receipt(principal, job.batch_index)
-
-
-def require_issuer(principal: Principal, issuer_id: str) -> None:
-    if principal.role != "issuer" or principal.issuer_id != issuer_id:
-        raise ForbiddenError("an issuer token may import for its own issuer only")
+        return await self._log.receipt(principal, job.batch_index)
 
 
 def job_status(job: JobRow, live: tuple[Progress, float] | None) -> ImportStatus:
@@ -247,14 +273,14 @@ def job_status(job: JobRow, live: tuple[Progress, float] | None) -> ImportStatus
     return ImportStatus(
         id=job.job_id,
         issuer_id=job.issuer_id,
-        file_format=job.file_format,  # type: ignore[arg-type]
-        mode=job.mode,  # type: ignore[arg-type]
-        on_error=job.on_error,  # type: ignore[arg-type]
+        file_format=job.file_format,
+        mode=job.mode,
+        on_error=job.on_error,
         file_sha256=job.file_sha256,
         file_bytes=job.file_bytes,
         signed=job.signature is not None,
-        state=job.state,  # type: ignore[arg-type]
-        result=job.result,  # type: ignore[arg-type]
+        state=job.state,
+        result=job.result,
         progress=progress,
         counts=job.counts,
         first_index=job.first_index,

@@ -20,7 +20,6 @@ import datetime
 import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
 
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,12 +38,11 @@ from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
 from creditbank.storage.projections import load_totals
 from schemas.entries import BatchCommitted, BatchCounts
+from schemas.imports import ImportFormat, ImportResult, OnError
 
 __all__ = ["FileFormat", "ImportOptions", "ImportOutcome", "Progress", "classify_file"]
 
-FileFormat = Literal["csv", "ndjson", "json"]
-OnError = Literal["reject", "skip"]
-ImportResult = Literal["committed", "rejected", "nothing_to_commit", "dry_run"]
+FileFormat = ImportFormat  # the name the command line knows it by
 
 # Rows per chunk: one COPY per table per chunk. A row in flight holds about 2 KB of Python objects
 # (its record, entry, canonical bytes, personal data, result) and up to three chunks are in flight
