@@ -18,18 +18,11 @@ from typing import Any
 from creditbank.audit.bundle import VerifiedBundle, verify_bundle
 from creditbank.audit.verification import VerificationError
 from creditbank.cli.archive_text import archive_lines
-from creditbank.errors import CreditbankError, NoteError
+from creditbank.cli.common import CommandError
+from creditbank.errors import NoteError
 from creditbank.ledger.note import VerifierKey
 
-__all__ = ["BundleCommandError", "add_command", "report_lines", "run"]
-
-
-class BundleCommandError(CreditbankError):
-    """A problem with the command itself (not the bundle): ``code: message``, exit status 2."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["add_command", "report_lines", "run"]
 
 
 def add_command(commands: Any) -> None:
@@ -60,14 +53,14 @@ def _parse_vkey(text: str) -> VerifierKey:
     try:
         return VerifierKey.parse(text)
     except NoteError as error:
-        raise BundleCommandError("bad_vkey", f"--vkey {text!r}: {error.message}") from None
+        raise CommandError("bad_vkey", f"--vkey {text!r}: {error.message}") from None
 
 
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise BundleCommandError("not_found", f"cannot read {path}: {error.strerror}") from None
+        raise CommandError("not_found", f"cannot read {path}: {error.strerror}") from None
 
 
 def report_lines(verified: VerifiedBundle) -> list[str]:

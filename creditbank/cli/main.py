@@ -4,16 +4,19 @@
     creditbank db upgrade
     creditbank keys show | rotate | retire KEY_ID
     creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
-    creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T]
-    creditbank verify --database URL [--vkey KEY]...
-    creditbank import FILE --issuer ID [...] | --url URL --token T [...]   (see cli_import)
-    creditbank verify-bundle FILE [--vkey KEY]... [--origin ORIGIN]          (see cli_bundle)
-    creditbank learners archive|export|recognise REF [...]                  (see cli_learners)
-    creditbank outcomes revoke ISSUER RECORD --reason TEXT
-    creditbank recognitions reverse INDEX --reason TEXT
+    creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T] [--origin O]
+    creditbank verify --database URL [--vkey KEY]... [--origin O]
+    creditbank import FILE --issuer ID [...] | --url URL [--token T] [...]   (cli/imports.py)
+    creditbank verify-bundle FILE [--vkey KEY]... [--origin ORIGIN]           (cli/bundle.py)
+    creditbank learners archive|export|recognise REF [...]                   (cli/learners.py)
+    creditbank outcomes revoke ISSUER RECORD --reason TEXT                   (cli/learners.py)
+    creditbank recognitions reverse INDEX --reason TEXT                      (cli/learners.py)
+    creditbank standards|programmes ... , creditbank audit replay            (cli/standards.py)
 
-Configuration comes from the environment (see README.md). Errors print one line and exit 2;
-a verification failure exits 1.
+Configuration comes from the environment (see README.md); ``--token`` defaults to
+``CREDITBANK_TOKEN``. Every error, whichever command raised it, is one line
+``creditbank: CODE: message`` on stderr (``cli/common.py``) and exits 2; a verification failure
+exits 1.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
 from creditbank.cli import learners as cli_learners
 from creditbank.cli import standards as cli_rules
+from creditbank.cli.common import (
+    CommandError,
+    async_client,
+    error_line,
+    exit_status,
+    service_token,
+)
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
@@ -74,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--vkey", action="append", default=[], help="trusted verifier key")
     verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
     verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
-    verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
+    verify.add_argument("--token", help="auditor token, with --url (default: $CREDITBANK_TOKEN)")
     cli_rules.add_commands(commands)
     cli_import.add_command(commands)
     cli_bundle.add_command(commands)
@@ -86,12 +96,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     # Keys, secrets, the SQLite database and state files are private to this account.
     os.umask(0o077)
-    settings = load_settings()
     try:
-        return _dispatch(arguments, settings)
+        return _dispatch(arguments, _settings())
     except CreditbankError as error:
-        print(f"creditbank: {error.code}: {error.message}", file=sys.stderr)
-        return 1 if error.code == "verification_failed" else 2
+        print(error_line(error), file=sys.stderr)
+        return exit_status(error)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as error:  # CREDITBANK_PORT is the one number among them
+        raise CommandError(
+            "bad_setting", f"CREDITBANK_PORT must be a port number ({error})"
+        ) from None
 
 
 def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -190,13 +208,17 @@ async def _verified(settings: Settings, arguments: argparse.Namespace) -> Verifi
     from creditbank.storage.engine import create_engine
 
     if arguments.url:
-        return await verify_url(
-            arguments.url,
-            token=arguments.token,
-            vkeys=arguments.vkey,
-            state_file=arguments.state,
-            origin=arguments.origin,
-        )
+        # Entries and tiles are for auditors: without a token the rebuild could not start.
+        token = service_token(arguments.token, role="an auditor's (or admin's)")
+        async with async_client(arguments.url, token) as client:
+            return await verify_url(
+                arguments.url,
+                token=token,
+                vkeys=arguments.vkey,
+                state_file=arguments.state,
+                origin=arguments.origin,
+                client=client,
+            )
     verifiers = _database_verifiers(settings, arguments)
     engine = create_engine(arguments.database)
     try:
