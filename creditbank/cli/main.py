@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,16 +144,54 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
+    chosen_host, chosen_port = host or settings.host, port or settings.port
+    # Before the app starts (and, on an empty database, prints its one-time admin token).
+    _check_can_listen(chosen_host, chosen_port)
     # By name, not by import: creditbank never imports the web layer (api -> creditbank only).
     # The factory reads the same environment these settings came from.
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=chosen_host,
+        port=chosen_port,
         log_level="info",
     )
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind every address ``host`` resolves to as the server will (SO_REUSEADDR, IPv6 only on
+    IPv6 sockets), then let go; a port already taken is a CommandError naming CREDITBANK_PORT.
+    Another process could still take the port in between; then the server's own error shows."""
+    where = f"{host}:{port}"
+    if not 0 < port < 65536:
+        raise CommandError("bad_port", f"{port} is not a TCP port; set CREDITBANK_PORT or --port")
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise CommandError(
+            "cannot_listen",
+            f"{host} is not an address here ({error.strerror}); set CREDITBANK_HOST",
+        ) from None
+    for family, kind, protocol, _, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise CommandError(
+                        "port_in_use",
+                        f"{where} is already in use (another creditbank serve?): stop that "
+                        "process, or choose a free port with CREDITBANK_PORT=N (or --port N)",
+                    ) from None
+                raise CommandError(
+                    "cannot_listen",
+                    f"cannot listen on {where} ({error.strerror}); "
+                    "choose another address with CREDITBANK_HOST and CREDITBANK_PORT",
+                ) from None
 
 
 def _keys(settings: Settings, arguments: argparse.Namespace) -> int:
