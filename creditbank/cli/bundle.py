@@ -5,6 +5,8 @@
 FILE is what ``GET /v1/learners/{learner_ref}/archive/export`` returns. Nothing is fetched: the
 checkpoint, the entries and their proofs are all in the file. Pin the bank's verifier key with
 --vkey; without it the bundle's own keys are used, which only shows the file is self-consistent.
+Every field of the archive is proved, names, titles and validity included: it is rebuilt from the
+entries (``creditbank.audit.bundle``). What no bundle can prove is that it is complete.
 Prints the archive and exits 0 when everything verifies; prints ``FAILED: ...`` and exits 1 when
 anything does not. A file that cannot be read or a malformed --vkey exits 2.
 """
@@ -67,8 +69,8 @@ def report_lines(verified: VerifiedBundle) -> list[str]:
     """The archive as a person reads it, then what was verified and what was not."""
     lines = [
         *archive_lines(verified.archive),
-        "note: issuer names, programme titles and expiry are the bank's statements; "
-        "the entries in the bundle do not cover them",
+        "note: the entries prove every field above, names, titles and validity included; "
+        "no bundle can prove it is complete (the bank could have left an outcome out)",
         f"verified: {verified.entries_checked} entries against checkpoint of size "
         f"{verified.tree_size}",
     ]
