@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
 from creditbank.cli import learners as cli_learners
-from creditbank.cli import standards as cli_rules
+from creditbank.cli import standards as cli_standards
 from creditbank.cli.common import (
     CommandError,
     async_client,
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
     verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
     verify.add_argument("--token", help="auditor token, with --url (default: $CREDITBANK_TOKEN)")
-    cli_rules.add_commands(commands)
+    cli_standards.add_commands(commands)
     cli_import.add_command(commands)
     cli_bundle.add_command(commands)
     cli_learners.add_commands(commands)
@@ -131,7 +131,7 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
     if command == "tokens":
         return asyncio.run(_create_token(settings, arguments))
     if command in ("standards", "programmes", "audit"):
-        return cli_rules.run(settings, arguments)
+        return cli_standards.run(settings, arguments)
     if command == "import":
         return cli_import.run(settings, arguments)
     if command == "verify-bundle":
