@@ -20,6 +20,7 @@ the bundle is self-consistent: whoever made it could have signed it. ``VerifiedB
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -353,10 +354,27 @@ def _check_fields(what: str, claimed: msgspec.Struct, actual: msgspec.Struct, in
         if stated != real:
             # A nested struct (an award, a revocation) would make an unreadable message.
             nested = isinstance(stated, msgspec.Struct) or isinstance(real, msgspec.Struct)
-            detail = "" if nested else f": {stated!r} in the archive, {real!r} in the entries"
+            detail = (
+                ""
+                if nested
+                else f": {_shown(stated)} in the archive, {_shown(real)} in the entries"
+            )
             # A revocation or reversal has its own entry: name that one.
             at = real.index if isinstance(real, RevocationView | ReversalView) else index
             raise VerificationError(f"{what}: {name} does not match entry {at}{detail}", index=at)
+
+
+def _shown(value: object) -> str:
+    """A field's value as a person reads it: dates in ISO form, text in quotes, never a repr."""
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, datetime.date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    return str(value)
 
 
 def _kind(entry: Entry) -> str:

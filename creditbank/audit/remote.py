@@ -4,12 +4,16 @@ Fetch the checkpoint and check its signature against the trusted keys and origin
 consistent with the checkpoint remembered in the state file from the previous run (a log that
 shrank or forked fails); rebuild the tree from the entry bundles and compare every served tile
 and the root. A misbehaving server produces a VerificationError, never a traceback.
+
+The caller may pass the ``httpx.AsyncClient`` to use (the command line passes the one its
+``--url`` commands share, which already carries the base URL and the token).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from pathlib import Path
 
@@ -35,13 +39,19 @@ async def verify_url(
     vkeys: list[str],
     state_file: Path | None,
     origin: str | None = None,
+    client: httpx.AsyncClient | None = None,
 ) -> Verified:
+    """Verify the log served at ``url`` (through ``client`` when given, which is left open)."""
     state = _load_state(state_file)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     lines: list[str] = []
-    async with httpx.AsyncClient(
-        base_url=url.rstrip("/"), headers=headers, timeout=http_timeout_seconds
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        if client is None:
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=url.rstrip("/"), headers=headers, timeout=http_timeout_seconds
+                )
+            )
         trusted = vkeys or _remembered_keys(state)
         if not trusted:
             trusted = (await _get(client, "/v1/log/vkeys")).decode(errors="replace").split()
@@ -160,6 +170,7 @@ def _save_state(path: Path, vkeys: list[str], signed: Checkpoint, signed_note: s
         "root": base64.b64encode(signed.root).decode(),
         "checkpoint": signed_note,
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(json.dumps(state, indent=2) + "\n")
     temporary.replace(path)

@@ -5,6 +5,8 @@
 FILE is what ``GET /v1/learners/{learner_ref}/archive/export`` returns. Nothing is fetched: the
 checkpoint, the entries and their proofs are all in the file. Pin the bank's verifier key with
 --vkey; without it the bundle's own keys are used, which only shows the file is self-consistent.
+Every field of the archive is proved, names, titles and validity included: it is rebuilt from the
+entries (``creditbank.audit.bundle``). What no bundle can prove is that it is complete.
 Prints the archive and exits 0 when everything verifies; prints ``FAILED: ...`` and exits 1 when
 anything does not. A file that cannot be read or a malformed --vkey exits 2.
 """
@@ -18,18 +20,11 @@ from typing import Any
 from creditbank.audit.bundle import VerifiedBundle, verify_bundle
 from creditbank.audit.verification import VerificationError
 from creditbank.cli.archive_text import archive_lines
-from creditbank.errors import CreditbankError, NoteError
+from creditbank.cli.common import CommandError
+from creditbank.errors import NoteError
 from creditbank.ledger.note import VerifierKey
 
-__all__ = ["BundleCommandError", "add_command", "report_lines", "run"]
-
-
-class BundleCommandError(CreditbankError):
-    """A problem with the command itself (not the bundle): ``code: message``, exit status 2."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["add_command", "report_lines", "run"]
 
 
 def add_command(commands: Any) -> None:
@@ -60,22 +55,22 @@ def _parse_vkey(text: str) -> VerifierKey:
     try:
         return VerifierKey.parse(text)
     except NoteError as error:
-        raise BundleCommandError("bad_vkey", f"--vkey {text!r}: {error.message}") from None
+        raise CommandError("bad_vkey", f"--vkey {text!r}: {error.message}") from None
 
 
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise BundleCommandError("not_found", f"cannot read {path}: {error.strerror}") from None
+        raise CommandError("not_found", f"cannot read {path}: {error.strerror}") from None
 
 
 def report_lines(verified: VerifiedBundle) -> list[str]:
     """The archive as a person reads it, then what was verified and what was not."""
     lines = [
         *archive_lines(verified.archive),
-        "note: issuer names, programme titles and expiry are the bank's statements; "
-        "the entries in the bundle do not cover them",
+        "note: the entries prove every field above, names, titles and validity included; "
+        "no bundle can prove it is complete (the bank could have left an outcome out)",
         f"verified: {verified.entries_checked} entries against checkpoint of size "
         f"{verified.tree_size}",
     ]

@@ -2,13 +2,14 @@
 
     creditbank import FILE --issuer ID [--format csv|ndjson|json] [--dry-run]
         [--on-error reject|skip] [--outcome-type TYPE] [--signature B64] [--report OUT.csv]
-    creditbank import FILE --url URL --token T [...]
+    creditbank import FILE --url URL [--token T] [...]
 
 Without --url the import runs in this process against the configured database; with --url the
-file is streamed to a creditbank service and the job is polled until it ends (the token decides
-the issuer). A summary goes to stdout, a progress bar to stderr when it is a terminal. Exit 0:
-committed, nothing to commit or a clean dry run; 1: error rows (rejected, or a dry run or skip
-with errors); 2: the file failed as a whole.
+file is streamed to a creditbank service and the job is polled until it ends (the token, given
+with --token or in CREDITBANK_TOKEN, decides the issuer). A summary goes to stdout, a progress
+bar to stderr when it is a terminal. Exit 0: committed, nothing to commit or a clean dry run;
+1: error rows (rejected, or a dry run or skip with errors); 2: the file failed as a whole, or
+the command could not run (``creditbank: CODE: message`` on stderr).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +26,14 @@ from typing import Any, TextIO, get_args
 import httpx
 import msgspec
 
-from creditbank.errors import CreditbankError
+from creditbank.cli.common import (
+    CommandError,
+    Service,
+    add_service_options,
+    error_line,
+    open_service,
+    service_token,
+)
 from creditbank.imports.classify import ERROR_STATUSES, ROW_STATUSES
 from creditbank.service.imports.pipeline import FileFormat, ImportOptions, Progress
 from creditbank.settings import Settings
@@ -45,15 +52,10 @@ MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "json": "app
 error_rows_shown = 20
 poll_seconds = 0.5
 upload_chunk_bytes = 1 << 20
-http_timeout = httpx.Timeout(60.0, connect=10.0)
 
-
-class ImportCommandError(CreditbankError):
-    """A problem the command reports as ``code: message`` with exit status 2."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+# The command's errors are the shared CommandError; this older name stays because
+# tests/test_cli_import.py still catches ``cli_import.ImportCommandError``.
+ImportCommandError = CommandError
 
 
 def add_command(commands: Any) -> None:
@@ -66,21 +68,18 @@ def add_command(commands: Any) -> None:
     command.add_argument("--outcome-type", choices=get_args(OutcomeType), help="CSV default type")
     command.add_argument("--signature", help="base64 Ed25519 over the file's raw SHA-256")
     command.add_argument("--report", type=Path, help="write the per-row report CSV here")
-    command.add_argument("--url", help="import through this creditbank service")
-    command.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="issuer token")
+    add_service_options(command, url_help="import through this creditbank service", role="issuer")
 
 
 def run(settings: Settings, arguments: argparse.Namespace) -> int:
     path: Path = arguments.file
     if not path.is_file():
-        raise ImportCommandError("not_found", f"no file at {path}")
+        raise CommandError("not_found", f"no file at {path}")
     file_format = arguments.file_format or FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if file_format is None:
-        raise ImportCommandError("unknown_format", f"say --format for {path.name}")
+        raise CommandError("unknown_format", f"say --format for {path.name}")
     if arguments.url is None and not arguments.issuer_id:
-        raise ImportCommandError("usage", "--issuer is required without --url")
-    if arguments.url is not None and not arguments.token:
-        raise ImportCommandError("usage", "--url needs --token (or CREDITBANK_TOKEN)")
+        raise CommandError("usage", "--issuer is required without --url")
     options = ImportOptions(
         issuer_id=arguments.issuer_id or "",
         file_format=file_format,
@@ -97,7 +96,7 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
             path,
             options,
             url=arguments.url,
-            token=arguments.token,
+            token=service_token(arguments.token, role="an issuer"),
             report=arguments.report,
             bar=bar,
         )
@@ -188,7 +187,8 @@ def summarise(status: ImportStatus, error_rows: list[ImportRow], out: TextIO) ->
         f"import {status.id} ({status.mode}, on error {status.on_error}): {status.state}", file=out
     )
     if status.error is not None:
-        print(f"creditbank: {status.error.code}: {status.error.detail}", file=sys.stderr)
+        failed = CommandError(status.error.code, status.error.detail)
+        print(error_line(failed), file=sys.stderr)
         return 2
     counts = status.counts
     if counts is not None:
@@ -263,37 +263,25 @@ def import_via_url(
 ) -> tuple[ImportStatus, list[ImportRow]]:
     """Upload path to the service at url, follow the job to its end; ``client`` for tests."""
     bar = bar or ProgressBar()
-    headers = {"Authorization": f"Bearer {token}"}
-    http = client or httpx.Client(base_url=url.rstrip("/"), timeout=http_timeout)
     try:
-        status = _follow(http, headers, _upload(http, headers, path, options, bar), bar)
-        base = f"/v1/imports/{status.id}"
-        if report is not None and status.state == "finished":
-            with http.stream("GET", f"{base}/report.csv", headers=headers) as response:
-                _check(response)
-                _write_report(report, response.iter_bytes())
+        with open_service(url, token, client=client) as service:
+            status = _follow(service, _upload(service, path, options, bar), bar)
+            base = f"/v1/imports/{status.id}"
+            if report is not None and status.state == "finished":
+                with service.stream(f"{base}/report.csv") as response:
+                    _write_report(report, response.iter_bytes())
 
-        def fetch(row_status: str) -> list[ImportRow]:
-            query: dict[str, str | int] = {"status": row_status, "limit": error_rows_shown}
-            answer = _check(http.get(f"{base}/rows", params=query, headers=headers))
-            return msgspec.json.decode(answer.content, type=ImportRowsPage).rows
+            def fetch(row_status: str) -> list[ImportRow]:
+                query: dict[str, str | int] = {"status": row_status, "limit": error_rows_shown}
+                answer = service.get(f"{base}/rows", params=query)
+                return msgspec.json.decode(answer.content, type=ImportRowsPage).rows
 
-        return status, _error_rows(status.counts, fetch)
-    except httpx.HTTPError as error:
-        raise ImportCommandError("unreachable", f"{url}: {error}") from error
+            return status, _error_rows(status.counts, fetch)
     finally:
         bar.close()
-        if client is None:
-            http.close()
 
 
-def _upload(
-    http: httpx.Client,
-    headers: dict[str, str],
-    path: Path,
-    options: ImportOptions,
-    bar: ProgressBar,
-) -> ImportStatus:
+def _upload(service: Service, path: Path, options: ImportOptions, bar: ProgressBar) -> ImportStatus:
     size = path.stat().st_size
     query: dict[str, str] = {
         "format": options.file_format,
@@ -304,14 +292,14 @@ def _upload(
         query["signature"] = options.signature
     if options.default_outcome_type is not None:
         query["outcome_type"] = options.default_outcome_type
-    upload_headers = {
-        **headers,
-        "Content-Type": MEDIA_TYPES[options.file_format],
-        "Content-Length": str(size),  # a known length, so no chunked encoding
-    }
-    content = _chunks(path, size, bar)
-    response = http.post("/v1/imports", params=query, content=content, headers=upload_headers)
-    return msgspec.json.decode(_check(response).content, type=ImportStatus)
+    response = service.post(
+        "/v1/imports",
+        _chunks(path, size, bar),
+        content_type=MEDIA_TYPES[options.file_format],
+        params=query,
+        headers={"Content-Length": str(size)},  # a known length, so no chunked encoding
+    )
+    return msgspec.json.decode(response.content, type=ImportStatus)
 
 
 def _chunks(path: Path, size: int, bar: ProgressBar) -> Iterator[bytes]:
@@ -324,9 +312,7 @@ def _chunks(path: Path, size: int, bar: ProgressBar) -> Iterator[bytes]:
             yield chunk
 
 
-def _follow(
-    http: httpx.Client, headers: dict[str, str], status: ImportStatus, bar: ProgressBar
-) -> ImportStatus:
+def _follow(service: Service, status: ImportStatus, bar: ProgressBar) -> ImportStatus:
     while status.state == "running":
         if status.progress is not None:
             shown = status.progress
@@ -339,20 +325,6 @@ def _follow(
                 label="import ",
             )
         time.sleep(poll_seconds)
-        response = _check(http.get(f"/v1/imports/{status.id}", headers=headers))
+        response = service.get(f"/v1/imports/{status.id}")
         status = msgspec.json.decode(response.content, type=ImportStatus)
     return status
-
-
-def _check(response: httpx.Response) -> httpx.Response:
-    """The response if it succeeded; else the service's problem as an ImportCommandError."""
-    if response.is_success:
-        return response
-    response.read()
-    try:
-        problem = msgspec.json.decode(response.content, type=dict[str, Any])
-    except msgspec.DecodeError:
-        problem = {}
-    code = str(problem.get("code") or f"http_{response.status_code}")
-    detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
-    raise ImportCommandError(code, detail)

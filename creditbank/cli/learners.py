@@ -7,23 +7,22 @@
     creditbank recognitions reverse INDEX --reason TEXT
 
 Without ``--url`` they act on the configured database as an admin (the operator who holds the
-database holds everything in it anyway); with ``--url URL --token T`` they go through the API
-with that token's role, so a learner can read, export and apply with their own token.
+database holds everything in it anyway); with ``--url URL`` and a token (``--token T`` or
+``CREDITBANK_TOKEN``) the ``learners`` commands go through the API with that token's role, so a
+learner can read, export and apply with their own token.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 
 from creditbank.cli.archive_text import archive_lines, recognition_lines
-from creditbank.errors import CreditbankError
+from creditbank.cli.common import Service, add_service_options, open_service, service_token
 from creditbank.learners.archive import ArchiveFilter
 from creditbank.settings import Settings
 from creditbank.tokens import Principal
@@ -31,21 +30,11 @@ from schemas.learners import Archive, RecognitionApplication, RecognitionResult
 
 __all__ = ["add_commands", "run"]
 
-http_timeout = httpx.Timeout(60.0, connect=10.0)
 ADMIN = Principal(role="admin")
 
 
-class LearnersCommandError(CreditbankError):
-    """A problem the command reports as ``code: message`` with exit status 2."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _remote(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", help="go through this creditbank service")
-    parser.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="API token")
+    add_service_options(parser, url_help="go through this creditbank service", role="API")
 
 
 def add_commands(commands: Any) -> None:
@@ -83,10 +72,12 @@ def add_commands(commands: Any) -> None:
 
 
 def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    # Only the learners commands have --url; outcomes and recognitions act on the database.
     if getattr(arguments, "url", None):
-        if not arguments.token:
-            raise LearnersCommandError("usage", "--url needs --token (or CREDITBANK_TOKEN)")
-        return _through_api(arguments)
+        token = service_token(arguments.token, role="a learner's or admin")
+        with open_service(arguments.url, token) as service:
+            _through_api(service, arguments)
+        return 0
     return asyncio.run(_directly(settings, arguments))
 
 
@@ -137,44 +128,29 @@ async def _directly(settings: Settings, arguments: argparse.Namespace) -> int:
         await bank.engine.dispose()
 
 
-def _through_api(arguments: argparse.Namespace) -> int:
-    if arguments.command != "learners":
-        raise LearnersCommandError("usage", "only learners commands go through --url")
+def _through_api(service: Service, arguments: argparse.Namespace) -> None:
     base = f"/v1/learners/{arguments.learner_ref}"
-    headers = {"Authorization": f"Bearer {arguments.token}"}
-    with httpx.Client(base_url=arguments.url.rstrip("/"), timeout=http_timeout) as http:
-        try:
-            if arguments.action == "archive":
-                params = {
-                    key: value
-                    for key, value in (
-                        ("year", arguments.year),
-                        ("category", arguments.category),
-                        ("issuer", arguments.issuer),
-                        ("page", arguments.page),
-                        ("page_size", arguments.page_size),
-                    )
-                    if value is not None
-                }
-                response = _check(http.get(f"{base}/archive", params=params, headers=headers))
-                _print_archive(msgspec.json.decode(response.content, type=Archive), arguments)
-            elif arguments.action == "export":
-                response = _check(http.get(f"{base}/archive/export", headers=headers))
-                _write(arguments.output, response.content)
-            else:
-                body = msgspec.json.encode(_application(arguments))
-                response = _check(
-                    http.post(
-                        f"{base}/recognitions",
-                        content=body,
-                        headers={**headers, "Content-Type": "application/json"},
-                    )
-                )
-                result = msgspec.json.decode(response.content, type=RecognitionResult)
-                print("\n".join(recognition_lines(result)))
-        except httpx.HTTPError as error:
-            raise LearnersCommandError("unreachable", f"{arguments.url}: {error}") from error
-    return 0
+    if arguments.action == "archive":
+        params = {
+            key: value
+            for key, value in (
+                ("year", arguments.year),
+                ("category", arguments.category),
+                ("issuer", arguments.issuer),
+                ("page", arguments.page),
+                ("page_size", arguments.page_size),
+            )
+            if value is not None
+        }
+        response = service.get(f"{base}/archive", params=params)
+        _print_archive(msgspec.json.decode(response.content, type=Archive), arguments)
+    elif arguments.action == "export":
+        _write(arguments.output, service.get(f"{base}/archive/export").content)
+    else:
+        body = msgspec.json.encode(_application(arguments))
+        response = service.post(f"{base}/recognitions", body, content_type="application/json")
+        result = msgspec.json.decode(response.content, type=RecognitionResult)
+        print("\n".join(recognition_lines(result)))
 
 
 def _print_archive(archive: Archive, arguments: argparse.Namespace) -> None:
@@ -187,14 +163,3 @@ def _print_archive(archive: Archive, arguments: argparse.Namespace) -> None:
 def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     print(f"wrote {len(data)} bytes to {path}; check it with: creditbank verify-bundle {path}")
-
-
-def _check(response: httpx.Response) -> httpx.Response:
-    if response.is_success:
-        return response
-    try:
-        problem = msgspec.json.decode(response.content, type=dict[str, Any])
-    except msgspec.DecodeError:
-        problem = {}
-    code = str(problem.get("code") or f"http_{response.status_code}")
-    raise LearnersCommandError(code, str(problem.get("detail") or response.reason_phrase))

@@ -4,23 +4,28 @@
     creditbank db upgrade
     creditbank keys show | rotate | retire KEY_ID
     creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
-    creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T]
-    creditbank verify --database URL [--vkey KEY]...
-    creditbank import FILE --issuer ID [...] | --url URL --token T [...]   (see cli_import)
-    creditbank verify-bundle FILE [--vkey KEY]... [--origin ORIGIN]          (see cli_bundle)
-    creditbank learners archive|export|recognise REF [...]                  (see cli_learners)
-    creditbank outcomes revoke ISSUER RECORD --reason TEXT
-    creditbank recognitions reverse INDEX --reason TEXT
+    creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T] [--origin O]
+    creditbank verify --database URL [--vkey KEY]... [--origin O]
+    creditbank import FILE --issuer ID [...] | --url URL [--token T] [...]   (cli/imports.py)
+    creditbank verify-bundle FILE [--vkey KEY]... [--origin ORIGIN]           (cli/bundle.py)
+    creditbank learners archive|export|recognise REF [...]                   (cli/learners.py)
+    creditbank outcomes revoke ISSUER RECORD --reason TEXT                   (cli/learners.py)
+    creditbank recognitions reverse INDEX --reason TEXT                      (cli/learners.py)
+    creditbank standards|programmes ... , creditbank audit replay            (cli/standards.py)
 
-Configuration comes from the environment (see README.md). Errors print one line and exit 2;
-a verification failure exits 1.
+Configuration comes from the environment (see README.md); ``--token`` defaults to
+``CREDITBANK_TOKEN``. Every error, whichever command raised it, is one line
+``creditbank: CODE: message`` on stderr (``cli/common.py``) and exits 2; a verification failure
+exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +34,14 @@ from typing import TYPE_CHECKING
 from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
 from creditbank.cli import learners as cli_learners
-from creditbank.cli import standards as cli_rules
+from creditbank.cli import standards as cli_standards
+from creditbank.cli.common import (
+    CommandError,
+    async_client,
+    error_line,
+    exit_status,
+    service_token,
+)
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
 from creditbank.tokens import Principal, roles
@@ -74,8 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--vkey", action="append", default=[], help="trusted verifier key")
     verify.add_argument("--state", type=Path, help="file remembering the last verified checkpoint")
     verify.add_argument("--origin", help="the log's origin (default: the trusted keys' name)")
-    verify.add_argument("--token", default=os.environ.get("CREDITBANK_TOKEN"), help="auditor token")
-    cli_rules.add_commands(commands)
+    verify.add_argument("--token", help="auditor token, with --url (default: $CREDITBANK_TOKEN)")
+    cli_standards.add_commands(commands)
     cli_import.add_command(commands)
     cli_bundle.add_command(commands)
     cli_learners.add_commands(commands)
@@ -86,12 +98,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     # Keys, secrets, the SQLite database and state files are private to this account.
     os.umask(0o077)
-    settings = load_settings()
     try:
-        return _dispatch(arguments, settings)
+        return _dispatch(arguments, _settings())
     except CreditbankError as error:
-        print(f"creditbank: {error.code}: {error.message}", file=sys.stderr)
-        return 1 if error.code == "verification_failed" else 2
+        print(error_line(error), file=sys.stderr)
+        return exit_status(error)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as error:  # CREDITBANK_PORT is the one number among them
+        raise CommandError(
+            "bad_setting", f"CREDITBANK_PORT must be a port number ({error})"
+        ) from None
 
 
 def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -111,7 +131,7 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
     if command == "tokens":
         return asyncio.run(_create_token(settings, arguments))
     if command in ("standards", "programmes", "audit"):
-        return cli_rules.run(settings, arguments)
+        return cli_standards.run(settings, arguments)
     if command == "import":
         return cli_import.run(settings, arguments)
     if command == "verify-bundle":
@@ -124,16 +144,54 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
+    chosen_host, chosen_port = host or settings.host, port or settings.port
+    # Before the app starts (and, on an empty database, prints its one-time admin token).
+    _check_can_listen(chosen_host, chosen_port)
     # By name, not by import: creditbank never imports the web layer (api -> creditbank only).
     # The factory reads the same environment these settings came from.
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=chosen_host,
+        port=chosen_port,
         log_level="info",
     )
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind every address ``host`` resolves to as the server will (SO_REUSEADDR, IPv6 only on
+    IPv6 sockets), then let go; a port already taken is a CommandError naming CREDITBANK_PORT.
+    Another process could still take the port in between; then the server's own error shows."""
+    where = f"{host}:{port}"
+    if not 0 < port < 65536:
+        raise CommandError("bad_port", f"{port} is not a TCP port; set CREDITBANK_PORT or --port")
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise CommandError(
+            "cannot_listen",
+            f"{host} is not an address here ({error.strerror}); set CREDITBANK_HOST",
+        ) from None
+    for family, kind, protocol, _, address in addresses:
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise CommandError(
+                        "port_in_use",
+                        f"{where} is already in use (another creditbank serve?): stop that "
+                        "process, or choose a free port with CREDITBANK_PORT=N (or --port N)",
+                    ) from None
+                raise CommandError(
+                    "cannot_listen",
+                    f"cannot listen on {where} ({error.strerror}); "
+                    "choose another address with CREDITBANK_HOST and CREDITBANK_PORT",
+                ) from None
 
 
 def _keys(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -190,13 +248,17 @@ async def _verified(settings: Settings, arguments: argparse.Namespace) -> Verifi
     from creditbank.storage.engine import create_engine
 
     if arguments.url:
-        return await verify_url(
-            arguments.url,
-            token=arguments.token,
-            vkeys=arguments.vkey,
-            state_file=arguments.state,
-            origin=arguments.origin,
-        )
+        # Entries and tiles are for auditors: without a token the rebuild could not start.
+        token = service_token(arguments.token, role="an auditor's (or admin's)")
+        async with async_client(arguments.url, token) as client:
+            return await verify_url(
+                arguments.url,
+                token=token,
+                vkeys=arguments.vkey,
+                state_file=arguments.state,
+                origin=arguments.origin,
+                client=client,
+            )
     verifiers = _database_verifiers(settings, arguments)
     engine = create_engine(arguments.database)
     try:

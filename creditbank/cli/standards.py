@@ -66,7 +66,8 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def _validate_programme(path: Path) -> int:
-    """Programmes are checked on their own; recording them comes with recognition (issue 5)."""
+    """A programme file checked on its own, without the database (shape and rules); that the
+    standards it names are published is checked by ``programmes publish``."""
     from creditbank.rules.documents import read_programme
     from creditbank.rules.validate import validate_programme
 
