@@ -1,8 +1,8 @@
 """Reusable constrained types for the wire formats.
 
 Constraints are length, range and enum checks where possible: they are cheap, while a regex costs
-several times more on the hot path (DESIGN section 6). Regexes stay on log entries, which are
-decoded only by verifiers, and on short identifiers.
+several times more on the import hot path. Regexes stay on log entries, which are decoded only
+by verifiers, and on short identifiers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The log's HTTP surface (DESIGN section 2). Paths are a contract.
+"""The log's HTTP surface (docs/architecture.md, "Proofs and receipts"). Paths are a contract.
 
 The checkpoint and the verifier keys are public: a signed tree head reveals only a size and a
 hash, and publishing it widely is what lets witnesses and learners detect a split view. Entries,

@@ -3,8 +3,8 @@
 ``rebuild_and_compare`` streams the entries in order, rebuilds every tile with the same pure
 ``integrate`` the append path uses, and compares each rebuilt tile with the one the log stores or
 serves, and the root with the signed checkpoint (and any intermediate checkpoints). The first
-difference is reported with the index of the entry that explains it. The sources (HTTP or the
-database) are thin adapters in ``creditbank.verify_sources``.
+difference is reported with the index of the entry that explains it. The sources are thin
+adapters: ``creditbank.audit.remote`` (over HTTP) and ``creditbank.audit.local`` (a database).
 """
 
 from __future__ import annotations

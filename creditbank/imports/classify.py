@@ -6,8 +6,8 @@ The order of the checks decides which class a row with several faults gets, and 
 2. ``duplicate_in_file``: an earlier row of the same file used its record id.
 3. ``unknown_issuer``: the import's issuer is not registered.
 4. ``exists`` / ``exists_with_different_content``: the issuer banked that record id before, with
-   the same or other content (DESIGN section 3: content is what the issuer sent, not the times
-   and award the bank added).
+   the same or other content (content is what the issuer sent, not the times and award the bank
+   added; see "Canonical bytes" in docs/architecture.md).
 5. The engine decides the award with the learner's running totals, which start from what is
    banked and grow with every row before this one, so caps hold across the file:
    ``no_standard`` (recorded without award), ``capped`` (a learner cap lowered the award), else

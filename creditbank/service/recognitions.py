@@ -1,11 +1,10 @@
-"""Programmes, recognition (转换), reversal, revocation and correction: the writes of issue 5.
+"""The recognition desk: programmes, recognition (转换) toward them, and its reversal.
 
 Each operation decides under the log's write lock and appends once, so what it read cannot change
-before its entries land. A revocation's append carries, with the ``outcome.revoked``, a
-``recognition.reversed`` for every live recognition that used the outcome and the negative of
-the award's totals; a correction adds the replacing ``outcome.recorded`` to the same append. The
-read table ``recognition_use`` refuses, by its primary key, an outcome used twice for one
-requirement, should anything slip past the check made here.
+before its entries land. The decisions themselves are pure (``learners.recognition``). The read
+table ``recognition_use`` refuses, by its primary key, an outcome used twice for one requirement,
+should anything slip past the check made here. Revocations, which reverse recognitions in their
+own append, are the revocation desk's.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ async def exported(bank: Bank) -> tuple[ArchiveBundle, list[str]]:
     bank.clock = lambda: NOW
     seeded = await seed(bank, [datetime.date(2020, 6, 1), datetime.date(2026, 3, 1)])
     bundle = await bank.archives.export(seeded.learner, seeded.learner_ref)
-    return bundle, bank.verifier_keys()
+    return bundle, bank.log.verifier_keys()
 
 
 def run(bundle: ArchiveBundle, vkeys: list[str], tmp_path: Path) -> int:

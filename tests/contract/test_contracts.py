@@ -27,7 +27,7 @@ def test_json_schemas_are_up_to_date(name: str) -> None:
 
 
 def test_log_paths_are_in_the_openapi_document() -> None:
-    """The log's HTTP paths, a contract in DESIGN section 2, are all published."""
+    """The log's HTTP paths, a contract with offline verifiers, are all published."""
     document = openapi_text()
     for path in (
         "/v1/log/checkpoint",
