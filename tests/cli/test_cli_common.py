@@ -1,8 +1,4 @@
-"""The command line's one error type, how every command prints it, and its one HTTP helper.
-
-This directory has no ``__init__.py`` on purpose: a package ``tests/cli/`` would shadow the
-module ``tests/cli.py`` that other tests import (``from tests.cli import creditbank``).
-"""
+"""The command line's one error type, how every command prints it, and its one HTTP helper."""
 
 from __future__ import annotations
 

@@ -6,13 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 cli_timeout_seconds = 120
 
 
 def creditbank(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "creditbank.cli.main", *arguments],
+        [sys.executable, "-m", "creditbank.cli", *arguments],
         env=env,
         cwd=ROOT,
         capture_output=True,
