@@ -20,7 +20,15 @@ from creditbank.storage.tables import import_job
 from schemas.entries import BatchCounts
 from schemas.imports import ImportFormat, ImportMode, ImportResult, ImportState, OnError
 
-__all__ = ["JobRow", "create_job", "find_job", "finish_job", "mark_interrupted", "this_process"]
+__all__ = [
+    "JobEnd",
+    "JobRow",
+    "create_job",
+    "find_job",
+    "finish_job",
+    "mark_interrupted",
+    "this_process",
+]
 
 
 def this_process() -> str:
@@ -56,33 +64,27 @@ async def create_job(connection: AsyncConnection, job: JobRow) -> None:
     await connection.execute(import_job.insert().values(**values))
 
 
-async def finish_job(
-    connection: AsyncConnection,
-    job_id: str,
-    *,
-    state: ImportState,
-    result: ImportResult | None = None,
-    counts: BatchCounts | None = None,
-    first_index: int | None = None,
-    last_index: int | None = None,
-    batch_index: int | None = None,
-    error_code: str | None = None,
-    error_detail: str | None = None,
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class JobEnd:
+    """How a job ended: finished with a result and counts, or failed with a code."""
+
+    state: ImportState
+    result: ImportResult | None = None
+    counts: BatchCounts | None = None
+    first_index: int | None = None
+    last_index: int | None = None
+    batch_index: int | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+
+async def finish_job(connection: AsyncConnection, job_id: str, end: JobEnd) -> None:
+    values = dataclasses.asdict(end)
+    values["counts"] = None if end.counts is None else msgspec.json.encode(end.counts).decode()
     await connection.execute(
         import_job.update()
         .where(import_job.c.job_id == job_id)
-        .values(
-            state=state,
-            result=result,
-            counts=None if counts is None else msgspec.json.encode(counts).decode(),
-            first_index=first_index,
-            last_index=last_index,
-            batch_index=batch_index,
-            error_code=error_code,
-            error_detail=error_detail,
-            finished_at=datetime.datetime.now(datetime.UTC),
-        )
+        .values(**values, finished_at=datetime.datetime.now(datetime.UTC))
     )
 
 

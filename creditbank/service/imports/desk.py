@@ -40,10 +40,16 @@ from creditbank.service.imports.pipeline import (
 from creditbank.service.log import LogDesk
 from creditbank.service.rulebooks import Rulebooks
 from creditbank.storage.append import AppendStream
-from creditbank.storage.import_jobs import JobRow, create_job, find_job, finish_job, this_process
+from creditbank.storage.import_jobs import (
+    JobEnd,
+    JobRow,
+    create_job,
+    find_job,
+    finish_job,
+    this_process,
+)
 from creditbank.tokens import Principal
-from schemas.entries import BatchCounts
-from schemas.imports import ImportFailure, ImportProgress, ImportResult, ImportState, ImportStatus
+from schemas.imports import ImportFailure, ImportProgress, ImportStatus
 
 __all__ = ["ImportDesk"]
 
@@ -157,24 +163,30 @@ class ImportDesk:
                 outcome = await self._classify(job, options, progress)
         except CreditbankError as error:
             code = error.reason_code if isinstance(error, FileFormatError) else error.code
-            await self._finish(job.job_id, state="failed", error_code=code, error_detail=str(error))
+            await self._finish(
+                job.job_id, JobEnd(state="failed", error_code=code, error_detail=str(error))
+            )
         except Exception:
             _logger.exception("import %s failed", job.job_id)
             await self._finish(
                 job.job_id,
-                state="failed",
-                error_code="internal_error",
-                error_detail="the import stopped on an internal error; nothing was committed",
+                JobEnd(
+                    state="failed",
+                    error_code="internal_error",
+                    error_detail="the import stopped on an internal error; nothing was committed",
+                ),
             )
         else:
             await self._finish(
                 job.job_id,
-                state="finished",
-                result=outcome.result,
-                counts=outcome.counts,
-                first_index=outcome.first_index,
-                last_index=outcome.last_index,
-                batch_index=outcome.batch_index,
+                JobEnd(
+                    state="finished",
+                    result=outcome.result,
+                    counts=outcome.counts,
+                    first_index=outcome.first_index,
+                    last_index=outcome.last_index,
+                    batch_index=outcome.batch_index,
+                ),
             )
         finally:
             self._live.pop(job.job_id, None)
@@ -211,32 +223,9 @@ class ImportDesk:
                 await transaction.commit()
             return outcome
 
-    async def _finish(
-        self,
-        job_id: str,
-        *,
-        state: ImportState,
-        result: ImportResult | None = None,
-        counts: BatchCounts | None = None,
-        first_index: int | None = None,
-        last_index: int | None = None,
-        batch_index: int | None = None,
-        error_code: str | None = None,
-        error_detail: str | None = None,
-    ) -> None:
+    async def _finish(self, job_id: str, end: JobEnd) -> None:
         async with self._context.begin() as connection:
-            await finish_job(
-                connection,
-                job_id,
-                state=state,
-                result=result,
-                counts=counts,
-                first_index=first_index,
-                last_index=last_index,
-                batch_index=batch_index,
-                error_code=error_code,
-                error_detail=error_detail,
-            )
+            await finish_job(connection, job_id, end)
 
     # Answering ---------------------------------------------------------------------------------
 
