@@ -31,7 +31,11 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TYPE_BASE = "https://creditbank.example/problems/"
 _logger = logging.getLogger("creditbank.api")
 
+# Every code of creditbank.errors, base classes included, has its status here: a code missing
+# from this table would otherwise leave its status to chance, so tests/api/test_problem_statuses.py
+# fails on any error class without an entry, and an unmapped code is answered 500 and logged.
 STATUS_BY_CODE: dict[str, int] = {
+    "error": 500,  # a bare CreditbankError is a programming error, not the client's
     "malformed": 422,
     "invalid_learner_id": 422,
     "invalid_input": 422,
@@ -47,11 +51,18 @@ STATUS_BY_CODE: dict[str, int] = {
     "already_revoked": 409,
     "already_reversed": 409,
     "not_in_effect": 409,
+    "auth": 403,
     "unauthenticated": 401,
     "forbidden": 403,
+    # Proofs, notes and tiles asked of the log with impossible parameters (an index past the
+    # tree, a tile beyond its size) are the request's fault.
+    "ledger": 400,
     "invalid_proof": 400,
     "invalid_note": 400,
     "invalid_tile": 400,
+    # The request path opens only the log's own checkpoints: one that no trusted key signed
+    # means the log cannot be vouched for, as with a failed integrity check, not a bad request.
+    "no_trusted_signature": 503,
     "non_canonical_entry": 422,
     "log_integrity_failure": 503,
     "writes_disabled": 503,
@@ -87,7 +98,10 @@ def _response(problem: Problem, headers: dict[str, str] | None = None) -> Respon
 
 
 def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Response[bytes]:
-    status = STATUS_BY_CODE.get(error.code, 400)
+    status = STATUS_BY_CODE.get(error.code)
+    if status is None:
+        _logger.error("error code %r has no HTTP status; answering 500", error.code)
+        status = HTTP_500_INTERNAL_SERVER_ERROR
     errors = None
     if isinstance(error, MalformedError):
         errors = [ProblemField(field=error.field, reason=error.reason)]
