@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from creditbank.errors import CreditbankError, ProofError
+from creditbank.errors import NotFoundError, ProofError
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.entries import SealedEntry, open_entry
 from creditbank.ledger.hashing import leaf_hash
@@ -111,7 +112,9 @@ async def test_failure_inside_the_batch_leaves_the_log_unchanged(bank: Bank) -> 
     """A batch that fails half-way (duplicate record id) is not appended at all."""
     await append(bank, sealed_outcomes(bank, 0, 2))
     duplicate = sealed_outcomes(bank, 2, 3) + sealed_outcomes(bank, 0, 1)
-    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+    # PostgreSQL's COPY runs on the driver connection, so its unique violation is asyncpg's own.
+    unique_violation = (sa.exc.IntegrityError, asyncpg.UniqueViolationError)
+    with pytest.raises(unique_violation, match=r"(?i)unique|duplicate"):
         await append(bank, duplicate)
     async with bank.engine.connect() as connection:
         assert (await reads.log_head(connection)).tree_size == 2
@@ -148,8 +151,11 @@ async def test_ledger_tables_reject_update_and_delete(bank: Bank, table: str) ->
 
 
 async def test_errors_are_typed(bank: Bank) -> None:
-    """Asking for what does not exist raises the typed error, not a driver error."""
-    with pytest.raises(CreditbankError):
+    """Asking for what does not exist raises the typed error, not a driver error: no entry 10,
+    no tree of size 5 to prove in, and no index 7 in a tree of size 0."""
+    with pytest.raises(NotFoundError, match="no entry 10"):
         await bank.log.entry(10)
-    with pytest.raises(CreditbankError):
+    with pytest.raises(NotFoundError, match="not 5"):
         await bank.log.inclusion_proof(0, 5)
+    with pytest.raises(ProofError, match="index 7"):
+        await bank.log.inclusion_proof(7, 0)
