@@ -110,6 +110,8 @@ def report_rows(path: Path, encoding: str) -> list[list[str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXAMPLE_ISSUERS))
 def test_an_example_file_commits(env: dict[str, str], name: str) -> None:
+    """Each shipped example file imports through the real command: committed, every row counted,
+    a receipt path printed, and no progress bar when stdout is not a terminal."""
     asyncio.run(register_issuers(env))
     done = creditbank(env, "import", str(EXAMPLES / name), "--issuer", EXAMPLE_ISSUERS[name])
     assert done.returncode == 0, done.stdout + done.stderr
@@ -125,6 +127,8 @@ def test_an_example_file_commits(env: dict[str, str], name: str) -> None:
 def test_a_dry_run_with_a_malformed_row_exits_1_and_writes_nothing(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    """A dry run over a file with one wrong ID check character exits 1, names row 3's field and
+    reason on stdout and in the UTF-8-with-BOM report, and leaves the log's size unchanged."""
     asyncio.run(register_issuers(env))
     source = tmp_path / "with-an-error.csv"
     # Row 3's resident ID number with a wrong check character.
@@ -152,6 +156,8 @@ def test_a_dry_run_with_a_malformed_row_exits_1_and_writes_nothing(
 def test_a_signed_file_sent_again_reports_every_row_as_exists(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    """The same signed GB18030 file sent twice: the second run commits nothing and reports every row
+    as exists, naming the banked entry, in a report kept in the input's encoding."""
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     asyncio.run(register_issuers(env, base64.b64encode(public).decode()))
@@ -185,6 +191,9 @@ def test_url_mode_uploads_follows_and_reports(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Through the API: an upload commits and writes its report; a mixed file with on_error=skip
+    commits the good rows and lists the malformed and duplicate ones; a bad signature fails the
+    file with exit 2; an unknown token is refused as unauthenticated."""
     monkeypatch.setattr(cli_import, "poll_seconds", 0.05)
     settings = load_settings(
         {"CREDITBANK_DATA_DIR": str(tmp_path / "data"), "CREDITBANK_DATABASE_URL": database_url}
@@ -246,6 +255,8 @@ def test_url_mode_uploads_follows_and_reports(
 
 
 def test_the_progress_bar_redraws_at_most_five_times_a_second() -> None:
+    """The progress bar draws percent, rows, rate and ETA, skips a redraw within 0.2 s of the
+    last, clears its line on close, and stays off when the stream is not a terminal."""
     stream = io.StringIO()
     bar = ProgressBar(stream, enabled=True)
     bar.draw(8192, 512, 1024, 4096.0, 75.0)

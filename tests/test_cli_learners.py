@@ -40,6 +40,9 @@ async def deposit(env: dict[str, str]) -> str:
 
 
 def test_archive_recognition_export_and_revocation(tmp_path: Path) -> None:
+    """The learner commands end to end: a programme naming an unpublished standard is refused,
+    then archive, recognise, export and offline verify-bundle succeed; revoking twice exits 2
+    with already_revoked; the archive shows the lower credits and reversal; replay is clean."""
     env = {**os.environ, "CREDITBANK_DATA_DIR": str(tmp_path / "data")}
     assert creditbank(env, "db", "upgrade").returncode == 0
     # The programme names the vocational-certificates standard: it must be published first.

@@ -60,6 +60,9 @@ async def finished(api: Api, job_id: str) -> dict[str, Any]:
 
 
 async def test_upload_follow_page_report_and_verify(api: Api) -> None:
+    """A GB18030 upload with one malformed row (on_error=skip) commits the rest; the job, the
+    filtered and paged rows, the report in the file's own encoding and the batch receipt all
+    agree, and the receipt verifies against the served keys."""
     await register(api)
     rows = [row(1), row(2, hours="abc"), *(row(n) for n in range(3, 50))]
     data = csv_bytes(rows, encoding="gb18030")
@@ -138,6 +141,8 @@ async def test_import_endpoints_admit_their_roles(api: Api, role: str) -> None:
 
 
 async def test_a_format_the_bank_cannot_tell_is_a_problem(api: Api) -> None:
+    """An upload with neither ?format nor a known content type is refused as invalid_file (422,
+    problem+json) instead of being guessed."""
     response = await api.client.post(
         "/v1/imports",
         content=b"x",
@@ -149,6 +154,8 @@ async def test_a_format_the_bank_cannot_tell_is_a_problem(api: Api) -> None:
 
 
 async def test_a_signed_import_is_verified_before_anything_is_written(api: Api) -> None:
+    """A signature over another file's digest fails the job with invalid_signature and writes no
+    batch; the right one commits, lands in the batch entry, and replay finds no difference."""
     private = Ed25519PrivateKey.generate()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     await register(api, base64.b64encode(public).decode())

@@ -52,6 +52,8 @@ async def seeded(api: Api, outcomes: int = 3) -> tuple[str, dict[str, str]]:
 
 
 async def test_learner_reads_own_archive_and_nobody_else_does(api: Api) -> None:
+    """The learner reads their archive (awards, issuer names, no name or ID number in it) and an
+    admin may too; other learners, issuers, accreditors and auditors get 404, anonymous 401."""
     learner_ref, learner = await seeded(api)
     path = f"/v1/learners/{learner_ref}/archive"
     own = await api.client.get(path, headers=learner)
@@ -76,6 +78,8 @@ async def test_learner_reads_own_archive_and_nobody_else_does(api: Api) -> None:
 
 
 async def test_archive_pages_and_filters(api: Api) -> None:
+    """The archive pages newest first and filters by year, issuer and category; a page size past
+    the limit is a 400."""
     learner_ref, learner = await seeded(api)
     path = f"/v1/learners/{learner_ref}/archive"
     page = (await api.client.get(path, params={"page_size": 2, "page": 2}, headers=learner)).json()
@@ -94,6 +98,8 @@ async def test_archive_pages_and_filters(api: Api) -> None:
 
 
 async def test_lookup_returns_only_the_callers_own_ref(api: Api) -> None:
+    """An ID number looks up the calling learner's own learner_ref only: another person's number
+    and an admin's look-up both get 404."""
     learner_ref, learner = await seeded(api, outcomes=1)
     own = await api.client.post(
         "/v1/learners/lookup", json={"learner_id": LEARNER_ID}, headers=learner
@@ -110,6 +116,8 @@ async def test_lookup_returns_only_the_callers_own_ref(api: Api) -> None:
 
 
 async def test_export_verifies_offline(api: Api) -> None:
+    """The exported bundle holds the learner's outcomes plus the issuer and standard entries and
+    verifies offline against the served keys; another learner gets 404 for it."""
     learner_ref, learner = await seeded(api)
     response = await api.client.get(f"/v1/learners/{learner_ref}/archive/export", headers=learner)
     assert response.status_code == 200
@@ -127,6 +135,9 @@ async def test_export_verifies_offline(api: Api) -> None:
 
 
 async def test_recognition_revocation_and_reversal_roles(api: Api) -> None:
+    """Only the learner (or admin) applies; a second application is refused as already_recognised;
+    a revocation by the depositing issuer reverses both recognitions it served (others 404/403,
+    twice 409); only an admin reverses; totals and replay agree afterwards."""
     learner_ref, learner = await seeded(api)
     apply = f"/v1/learners/{learner_ref}/recognitions"
     body = {"programme_id": PROGRAMME.id}
@@ -168,6 +179,9 @@ async def test_recognition_revocation_and_reversal_roles(api: Api) -> None:
 
 
 async def test_correction_and_programme_problems(api: Api) -> None:
+    """A correction replaces the outcome in one append and the archive shows the new credits; a
+    programme naming an unpublished standard is refused with the field at fault (422), an
+    admin may not publish programmes (403), and the latest version is served to learners."""
     learner_ref, learner = await seeded(api, outcomes=1)
     correction = {
         "reason": "学时录错",
