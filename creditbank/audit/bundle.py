@@ -56,6 +56,7 @@ from schemas.learners import (
     RevocationView,
     bundle_format,
 )
+from schemas.standards import standard_name
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
@@ -201,7 +202,7 @@ def _add_document(
     if isinstance(entry, IssuerRegistered):
         source.issuer_names[entry.issuer_id] = entry.name
     elif isinstance(entry, StandardPublished):
-        source.standards[f"{entry.standard.id}@{entry.standard.version}"] = entry.standard
+        source.standards[standard_name(entry.standard.id, entry.standard.version)] = entry.standard
     else:
         source.programmes[(entry.programme.id, entry.programme.version)] = entry.programme
 
@@ -219,7 +220,8 @@ def _check_documents(source: ArchiveSource) -> None:
         if (grant.programme_id, grant.programme_version) not in source.programmes:
             raise _about(
                 index,
-                f"the publication of programme {grant.programme_id}@{grant.programme_version} "
+                "the publication of programme "
+                f"{standard_name(grant.programme_id, grant.programme_version)} "
                 "is not in the bundle",
             )
 

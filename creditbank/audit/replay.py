@@ -219,7 +219,7 @@ async def _compare_standards(connection: AsyncConnection, replayer: Replayer) ->
         if row.status != expected:
             replayer.differ(None, f"{label} is {row.status} in the table, {expected} in the log")
     for name in sorted(set(replayer.documents) - in_table):
-        replayer.differ(None, f"standard {name[0]}@{name[1]} has no read-table row")
+        replayer.differ(None, f"standard {standard_name(*name)} has no read-table row")
 
 
 async def _compare_totals(connection: AsyncConnection, replayer: Replayer) -> int:

@@ -24,6 +24,7 @@ import msgspec
 from creditbank.errors import MalformedError, StandardInvalidError
 from creditbank.settings import Settings
 from schemas.api import OutcomeRecord
+from schemas.standards import standard_name
 
 __all__ = ["add_commands", "run"]
 
@@ -95,7 +96,11 @@ async def _run(settings: Settings, arguments: argparse.Namespace) -> int:
             for view in await bank.standards.catalogue(drafts=False):
                 document = view.standard
                 print(
-                    f"{document.id}@{document.version}\t{view.status}\t{document.category}\t{document.title}"
+                    standard_name(document.id, document.version),
+                    view.status,
+                    document.category,
+                    document.title,
+                    sep="\t",
                 )
             return 0
         return await _with_file(
@@ -130,7 +135,8 @@ async def _with_file(bank: Any, action: str, path: Path, outcomes: Path | None) 
         view = await bank.standards.publish(document)
     except StandardInvalidError as error:
         return _invalid(path, error)
-    print(f"published {document.id}@{document.version} at log index {view.published_index}")
+    name = standard_name(document.id, document.version)
+    print(f"published {name} at log index {view.published_index}")
     return 0
 
 
@@ -157,7 +163,8 @@ async def _publish_programme(bank: Any, path: Path) -> int:
         view = await bank.recognitions.publish_programme(document)
     except StandardInvalidError as error:
         return _invalid(path, error)
-    print(f"published {document.id}@{document.version} at log index {view.published_index}")
+    name = standard_name(document.id, document.version)
+    print(f"published {name} at log index {view.published_index}")
     return 0
 
 
