@@ -31,7 +31,7 @@ from creditbank.storage.engine import create_engine
 from creditbank.storage.import_jobs import JobRow
 from creditbank.tokens import Principal
 from schemas.api import IssuerRegistration
-from schemas.imports import ImportRow, ImportStatus
+from schemas.imports import ImportRow, ImportStatus, OnError
 from tests.cli import creditbank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,8 +208,12 @@ def test_url_mode_uploads_follows_and_reports(
         assert registered.status_code == 201, registered.text
         token = asyncio.run(issuer_token(database_url, COMMUNITY))
 
-        def upload(path: Path, **options: str) -> tuple[ImportStatus, list[ImportRow], int, Path]:
-            chosen = ImportOptions(issuer_id="", file_format="ndjson", **options)  # type: ignore[arg-type]
+        def upload(
+            path: Path, on_error: OnError = "reject", signature: str | None = None
+        ) -> tuple[ImportStatus, list[ImportRow], int, Path]:
+            chosen = ImportOptions(
+                issuer_id="", file_format="ndjson", on_error=on_error, signature=signature
+            )
             report = tmp_path / f"{path.stem}.report.csv"
             status, rows = import_via_url(
                 path, chosen, url="http://unused", token=token, report=report, client=client

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,11 +74,11 @@ def _in(name: str, *prefixes: str) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 
 
-def _violations(rule: str, check: object) -> list[str]:
+def _violations(rule: str, check: Callable[[str, str], bool]) -> list[str]:
     found = []
     for module, path in _product_modules():
         for line, imported in _imports(path, module):
-            if check(module, imported):  # type: ignore[operator]
+            if check(module, imported):
                 found.append(f"{path.relative_to(ROOT)}:{line}: {module} imports {imported}")
     return sorted(set(found))
 

@@ -3,6 +3,8 @@ refusal is 403 (the caller named what they act for) or 404 (existence itself is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from creditbank.errors import ForbiddenError, NotFoundError
@@ -20,9 +22,9 @@ OTHER_LEARNER = Principal(role="learner", learner_ref="ref-2")
 EVERYONE = [ADMIN, AUDITOR, ACCREDITOR, ACME, OTHER_ISSUER, LEARNER, OTHER_LEARNER]
 
 
-def _allowed(check: object, *arguments: object) -> bool | type[Exception]:
+def _allowed(check: Callable[..., object], *arguments: object) -> bool | type[Exception]:
     try:
-        check(*arguments)  # type: ignore[operator]
+        check(*arguments)
     except (ForbiddenError, NotFoundError) as error:
         return type(error)
     return True
