@@ -20,6 +20,8 @@ from tests.imports.files import SAFETY, csv_bytes, row, run_file
     st.lists(st.text(min_size=1, max_size=8), max_size=3_000), st.binary(min_size=16, max_size=16)
 )
 def test_seen_record_ids_agree_with_a_set(record_ids: list[str], key: bytes) -> None:
+    """``SeenRecordIds.add`` is true exactly for ids not seen before, as a Python set says, and its
+    length is the set's."""
     seen, reference = SeenRecordIds(key), set()
     for record_id in record_ids:
         assert seen.add(record_id) == (record_id not in reference)
@@ -45,6 +47,9 @@ _row_kinds = st.sampled_from(["good", "good", "good", "bad_hours", "other_course
 async def test_importing_any_file_twice_records_it_once(
     bank: Bank, tmp_path: Path, kinds: list[str], learners: int, hours: str, skip: bool
 ) -> None:
+    """Any mix of good, malformed, no-standard and repeated rows, in skip or reject mode, imported
+    twice: the second run records nothing, counts the first run's records as exists, reports the
+    same errors and changes no total."""
     # The fixture's database lives across examples: set it up once, and give each example its
     # own record ids so examples do not see each other's rows.
     await bank.deposits.register_issuer(issuer_registration())  # "exists" after the first example

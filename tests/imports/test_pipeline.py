@@ -30,6 +30,8 @@ async def ready_bank(bank: Bank) -> Bank:
 async def test_a_clean_file_commits_once_and_again_reports_exists(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """A clean 300-row CSV commits all rows as one batch ending the log; importing it again commits
+    nothing and reports every row as exists, and the log replays cleanly."""
     data = csv_bytes([row(serial) for serial in range(1, 301)])
     job = await run_file(ready_bank, tmp_path, data)
     assert job.error_detail is None
@@ -66,6 +68,9 @@ def _rows_by_status(bank: Bank, job_id: str) -> dict[str, list[ImportRow]]:
 
 
 async def test_every_classification_in_one_file(ready_bank: Bank, tmp_path: Path) -> None:
+    """One file in skip mode puts each row class (exists, exists_with_different_content, ready,
+    malformed, duplicate_in_file, no_standard, capped) on the right rows; the five new outcomes,
+    no_standard and capped ones included, are recorded and the log replays cleanly."""
     banked_same, banked_other = row(1), row(2)
     await run_file(ready_bank, tmp_path, csv_bytes([banked_same, banked_other]))
     rows = [
@@ -96,6 +101,8 @@ async def test_every_classification_in_one_file(ready_bank: Bank, tmp_path: Path
 
 
 async def test_caps_count_what_is_already_banked(ready_bank: Bank, tmp_path: Path) -> None:
+    """The yearly category cap counts credits banked by an earlier import: a learner's second
+    4.00-credit row, with 4.00 already banked, is capped to 1.00."""
     learner = resident_id(555)
     await run_file(ready_bank, tmp_path, csv_bytes([row(1, learner_id=learner, hours="64")]))
     job = await run_file(ready_bank, tmp_path, csv_bytes([row(2, learner_id=learner, hours="64")]))
@@ -104,6 +111,8 @@ async def test_caps_count_what_is_already_banked(ready_bank: Bank, tmp_path: Pat
 
 
 async def test_unknown_issuer_rows(bank: Bank, tmp_path: Path) -> None:
+    """With no issuer registered, a well-formed row is counted as unknown_issuer and a malformed one
+    as malformed, and nothing is committed."""
     job = await run_file(bank, tmp_path, csv_bytes([row(1), row(2, hours="x")]), on_error="skip")
     assert job.result == "nothing_to_commit"
     assert job.counts is not None
@@ -113,6 +122,8 @@ async def test_unknown_issuer_rows(bank: Bank, tmp_path: Path) -> None:
 async def test_reject_mode_writes_nothing_when_any_row_is_wrong(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """In reject mode one bad date after 20,000 good rows rejects the whole file: the log, person,
+    outcome and total tables are unchanged and no rolled-back index is shown for ready rows."""
     before = (await _log_size(ready_bank), await _table_rows(ready_bank, "person"))
     rows = [row(n) for n in range(1, 20_001)]
     rows.append(row(20_001, completed_on="2026-02-30"))  # after two full chunks were added
@@ -130,6 +141,8 @@ async def test_reject_mode_writes_nothing_when_any_row_is_wrong(
 
 
 async def test_dry_run_reports_awards_and_writes_nothing(ready_bank: Bank, tmp_path: Path) -> None:
+    """A dry run classifies the rows and reports a ready row's credits and standard without an
+    index, while the log, outcome and person tables stay unchanged."""
     size = await _log_size(ready_bank)
     job = await run_file(ready_bank, tmp_path, csv_bytes([row(1), row(2, hours="x")]), dry_run=True)
     assert job.result == "dry_run"
@@ -145,6 +158,8 @@ async def test_dry_run_reports_awards_and_writes_nothing(ready_bank: Bank, tmp_p
 async def test_the_batch_is_one_append_with_one_checkpoint(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """A 9,000-row import adds exactly one checkpoint and one unsigned batch entry whose index
+    range, count and file hash are the job's."""
     checkpoints = await _table_rows(ready_bank, "checkpoint")
     job = await run_file(ready_bank, tmp_path, csv_bytes([row(n) for n in range(1, 9_001)]))
     assert await _table_rows(ready_bank, "checkpoint") == checkpoints + 1
@@ -170,6 +185,8 @@ async def test_the_batch_is_one_append_with_one_checkpoint(
 async def test_csv_encodings_and_delimiters(
     ready_bank: Bank, tmp_path: Path, encoding: str, delimiter: str, chinese: bool
 ) -> None:
+    """CSV in UTF-8, UTF-8 with BOM or GB18030, comma- or tab-separated, with Chinese or English
+    headers, commits, and a quoted title holding quotes and a comma is stored intact."""
     rows = [row(1), row(2, course_title='安全 "二期", 含换行前的逗号')]
     data = csv_bytes(rows, encoding=encoding, delimiter=delimiter, chinese=chinese)
     job = await run_file(ready_bank, tmp_path, data)
@@ -181,6 +198,8 @@ async def test_csv_encodings_and_delimiters(
 
 
 async def test_a_quoted_newline_stays_in_its_row(ready_bank: Bank, tmp_path: Path) -> None:
+    """A quoted newline inside a learner name keeps the row whole: that row is malformed on
+    learner_name and the next row is still row 2 and ready."""
     rows = [row(1, learner_name="王\n五"), row(2)]
     job = await run_file(ready_bank, tmp_path, csv_bytes(rows), on_error="skip")
     found = _rows_by_status(ready_bank, job.job_id)
@@ -191,6 +210,8 @@ async def test_a_quoted_newline_stays_in_its_row(ready_bank: Bank, tmp_path: Pat
 async def test_the_same_records_in_any_format_are_the_same_records(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """Records committed from CSV are recognised as already banked when the same records come again
+    as NDJSON or JSON with numeric hours and score."""
     rows = [row(n) for n in range(1, 6)]
     first = await run_file(ready_bank, tmp_path, csv_bytes(rows))
     assert first.result == "committed"
@@ -206,6 +227,8 @@ async def test_the_same_records_in_any_format_are_the_same_records(
 
 
 async def test_json_rows_name_the_field_at_fault(ready_bank: Bank, tmp_path: Path) -> None:
+    """NDJSON rows with bad hours, an unknown field, another issuer's id, a missing course code, or
+    an unparseable line are malformed with that field (or "line") named."""
     lines = [
         {**row(1), "hours": "16.25"},
         {**row(2), "unexpected": 1},
@@ -239,6 +262,8 @@ async def test_json_rows_name_the_field_at_fault(ready_bank: Bank, tmp_path: Pat
 async def test_a_file_that_is_not_what_it_claims_is_rejected_whole(
     ready_bank: Bank, tmp_path: Path, data: bytes, file_format: str, code: str
 ) -> None:
+    """A file that is binary, wrongly encoded, missing a column, broken JSON, empty, or has an
+    over-long line fails as a whole with that error code, and the log is unchanged."""
     size = await _log_size(ready_bank)
     job = await run_file(ready_bank, tmp_path, data, file_format)  # type: ignore[arg-type]
     assert (job.state, job.error_code) == ("failed", code), job.error_detail
@@ -255,6 +280,8 @@ async def test_a_truncated_csv_commits_only_whole_rows(ready_bank: Bank, tmp_pat
 
 
 async def test_a_json_report_lists_the_record_fields(ready_bank: Bank, tmp_path: Path) -> None:
+    """The CSV report of an NDJSON import has the record's fields then status and error, with a
+    ready row's error empty and a malformed row's error naming the field and the problem."""
     lines: list[dict[str, object]] = [dict(row(1)), {**row(2), "hours": "x"}]
     job = await run_file(ready_bank, tmp_path, ndjson_bytes(lines), "ndjson", on_error="skip")
     text = b"".join(report_csv(job, ready_bank.imports.files(job.job_id))).decode("utf-8-sig")
@@ -287,6 +314,8 @@ async def test_caps_hold_when_totals_leave_memory_mid_import(
 async def test_the_report_of_a_file_that_failed_part_way_gives_the_rows_before(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """A CSV that fails with line_too_long after two good rows still has a report, listing those two
+    rows as ready."""
     data = csv_bytes([row(1), row(2)]) + b"T-9," + b"x" * (100 * 1024) + b"\r\n"
     job = await run_file(ready_bank, tmp_path, data)
     assert (job.state, job.error_code) == ("failed", "line_too_long")
@@ -297,6 +326,7 @@ async def test_the_report_of_a_file_that_failed_part_way_gives_the_rows_before(
 async def test_there_is_no_report_of_a_file_that_is_not_text(
     ready_bank: Bank, tmp_path: Path
 ) -> None:
+    """Asking for the report of an import that failed as not text raises FileFormatError."""
     job = await run_file(ready_bank, tmp_path, b"PK\x03\x04\x00\x00")
     with pytest.raises(FileFormatError):
         report_csv(job, ready_bank.imports.files(job.job_id))

@@ -96,6 +96,8 @@ def without(bundle: ArchiveBundle, index: int) -> ArchiveBundle:
 
 
 async def test_good_bundle_verifies_pinned_and_self_consistent(exported: Exported) -> None:
+    """An exported bundle verifies against the pinned keys and, flagged as trusting its own keys,
+    without them; all 12 entries are checked and the tree size matches archive and checkpoint."""
     bundle = exported.bundle
     assert len(exported.grants) == len(exported.reversals) == 2
     pinned = verify_bundle(encode(bundle), exported.trusted)
@@ -110,6 +112,8 @@ async def test_good_bundle_verifies_pinned_and_self_consistent(exported: Exporte
 
 
 async def test_any_changed_byte_of_any_entry_fails_naming_it(exported: Exported) -> None:
+    """Changing any byte of any entry's body makes verification fail with an inclusion-proof error
+    that names that entry."""
     bundle, trusted = exported.bundle, exported.trusted
 
     @settings(
@@ -132,6 +136,8 @@ async def test_any_changed_byte_of_any_entry_fails_naming_it(exported: Exported)
 
 
 async def test_wrong_proof_fails_naming_its_entry(exported: Exported) -> None:
+    """An outcome whose first proof hash is flipped, whose proof is one hash short, or whose index
+    is moved fails verification with an inclusion-proof error naming the entry's claimed index."""
     bundle, trusted = exported.bundle, exported.trusted
     target = exported.outcomes[1]
 
@@ -154,6 +160,8 @@ async def test_wrong_proof_fails_naming_its_entry(exported: Exported) -> None:
 
 
 async def test_checkpoint_signed_by_another_key_fails_when_pinned(exported: Exported) -> None:
+    """A checkpoint re-signed by an impostor key shipped in the bundle fails against the pinned
+    keys; trusting the bundle's own keys it verifies, and only keys_from_bundle tells."""
     bundle = exported.bundle
     impostor = SignerKey.generate(ORIGIN)
     body = parse_checkpoint_body(bundle.checkpoint.split("\n\n")[0] + "\n")
@@ -168,6 +176,9 @@ async def test_checkpoint_signed_by_another_key_fails_when_pinned(exported: Expo
 
 
 async def test_archive_that_disagrees_with_its_entries_fails(exported: Exported) -> None:
+    """Each edit of the archive view (an outcome's award, hours, title, status, revocation, validity
+    or issuer; recognised_by; totals; a dropped outcome; a recognition's credits; the tree size)
+    fails verification with a message naming what disagrees."""
     bundle, trusted = exported.bundle, exported.trusted
     archive = bundle.archive
     expired, revoked, second = exported.outcomes[:3]
@@ -235,6 +246,8 @@ async def test_archive_that_disagrees_with_its_entries_fails(exported: Exported)
 
 
 async def test_entry_the_archive_needs_missing_fails(exported: Exported) -> None:
+    """Leaving out of the bundle a recognised outcome, a shown outcome, the revocation, a reversal,
+    or the standard's or programme's publication fails verification naming what is missing."""
     bundle, trusted = exported.bundle, exported.trusted
     revoked = exported.outcomes[1]
     fails(
@@ -266,6 +279,8 @@ async def test_entry_the_archive_needs_missing_fails(exported: Exported) -> None
 
 
 async def test_entry_of_another_learner_fails(bank: Bank, exported: Exported) -> None:
+    """An entry spliced in from another learner's export makes the bundle fail as being about
+    another learner."""
     other = await bank.deposits.record_outcome(
         exported.issuer, outcome_record(9, learner_id=resident_id(2), completed_on=DAYS[1])
     )
@@ -286,6 +301,8 @@ async def test_entry_of_another_learner_fails(bank: Bank, exported: Exported) ->
     ],
 )
 def test_not_a_bundle(data: bytes, pattern: str) -> None:
+    """Bytes that are not JSON, a JSON array, another format, or a bundle without its fields are
+    refused with a message saying which."""
     with pytest.raises(VerificationError, match=pattern):
         verify_bundle(data, None)
 
@@ -302,6 +319,8 @@ def umask() -> Iterator[None]:
 async def test_command_prints_the_archive_and_exits_by_the_outcome(
     exported: Exported, tmp_path: Path, capsys: pytest.CaptureFixture[str], umask: None
 ) -> None:
+    """``verify-bundle`` prints the archive and a verified line and exits 0 (warning without
+    --vkey), exits 1 with FAILED naming a tampered entry, and exits 2 for a missing file."""
     bundle = exported.bundle
     path = tmp_path / "archive.json"
     path.write_bytes(encode(bundle))

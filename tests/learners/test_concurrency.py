@@ -47,6 +47,9 @@ async def second_bank(bank: Bank, database_url: str, tmp_path: Path) -> Bank:
 async def test_two_concurrent_applications_exactly_one_wins(
     bank: Bank, database_url: str, tmp_path: Path
 ) -> None:
+    """Two service instances on one database apply for the same requirement at once, three rounds;
+    each round one is granted and the other refused as already_recognised, and once every winner
+    is reversed no recognition_use row is left."""
     seeded = await seed(bank, DAYS)
     other = await second_bank(bank, database_url, tmp_path)
     try:
@@ -73,6 +76,8 @@ async def test_two_concurrent_applications_exactly_one_wins(
 async def test_the_database_refuses_a_second_use_even_if_python_allowed_it(
     bank: Bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With the Python checks blinded (every outcome unused, nothing recognised), a second
+    application for a granted requirement fails on the database's constraint and appends nothing."""
     seeded = await seed(bank, DAYS)
     granted = await bank.recognitions.apply(seeded.learner, seeded.learner_ref, INTRO)
     assert granted.decisions[0].status == "granted"
@@ -93,6 +98,8 @@ async def test_the_database_refuses_a_second_use_even_if_python_allowed_it(
 
 
 async def test_recognition_use_primary_key(bank: Bank) -> None:
+    """A second recognition_use row for the same programme, requirement and outcome is refused by
+    the primary key, even for another recognition."""
     async with bank.engine.connect() as connection:
         insert = sa.text(
             "INSERT INTO recognition_use (programme_id, requirement_id, outcome_index, "

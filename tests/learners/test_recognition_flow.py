@@ -50,6 +50,9 @@ async def lifetime(bank: Bank, learner_ref: str) -> int:
 
 
 async def test_grant_uses_oldest_outcomes_and_never_twice(clocked: Bank) -> None:
+    """One application grants safety-intro from the two oldest outcomes and the elective from the
+    oldest, which may serve both; applying again is refused as already_recognised, and the
+    archive shows both recognitions."""
     bank = clocked
     seeded = await seed(bank, DAYS)
     result = await bank.recognitions.apply(seeded.learner, seeded.learner_ref, APPLY)
@@ -71,6 +74,8 @@ async def test_grant_uses_oldest_outcomes_and_never_twice(clocked: Bank) -> None
 
 
 async def test_not_enough_credits_says_why(clocked: Bank) -> None:
+    """With one 1.00-credit outcome, safety-intro is refused as not_enough_credits, with 1.00
+    available and "1.00 of 2.00" in its detail."""
     bank = clocked
     seeded = await seed(bank, DAYS[:1])
     result = await bank.recognitions.apply(seeded.learner, seeded.learner_ref, APPLY)
@@ -81,6 +86,9 @@ async def test_not_enough_credits_says_why(clocked: Bank) -> None:
 
 
 async def test_revocation_reverses_recognitions_and_drops_totals(clocked: Bank) -> None:
+    """Revoking the outcome both recognitions used reverses both and drops the lifetime total from
+    3.00 to 2.00; a second revocation is refused, and a new application is granted from the other
+    two outcomes, counting the revoked one as excluded."""
     bank = clocked
     seeded = await seed(bank, DAYS)
     assert await lifetime(bank, seeded.learner_ref) == 300
@@ -105,6 +113,8 @@ async def test_revocation_reverses_recognitions_and_drops_totals(clocked: Bank) 
 
 
 async def test_other_issuers_and_learners_cannot_touch(clocked: Bank) -> None:
+    """Another issuer gets not-found when revoking or correcting this issuer's outcome (even with a
+    taken replacement record id), and another learner gets not-found for this learner's archive."""
     bank = clocked
     seeded = await seed(bank, DAYS[:2])
     with pytest.raises(NotFoundError):
@@ -129,6 +139,8 @@ async def test_other_issuers_and_learners_cannot_touch(clocked: Bank) -> None:
 
 
 async def test_admin_reversal_frees_the_outcomes(clocked: Bank) -> None:
+    """After an admin reverses a recognition (a second reversal is refused), the learner applies
+    again and is granted from the same outcomes."""
     bank = clocked
     seeded = await seed(bank, DAYS)
     granted = await bank.recognitions.apply(seeded.admin, seeded.learner_ref, APPLY)
@@ -144,6 +156,9 @@ async def test_admin_reversal_frees_the_outcomes(clocked: Bank) -> None:
 
 
 async def test_correction_replaces_in_one_append(clocked: Bank) -> None:
+    """A correction revokes the old outcome and records its 32-hour replacement at the very next
+    index; the lifetime total is then 2.00 and the archive shows the old outcome revoked,
+    replaced_by the new one, which is valid."""
     bank = clocked
     seeded = await seed(bank, DAYS[:1])
     new = outcome_record(99, learner_id=resident_id(1), hours="32.0", completed_on=DAYS[0])
@@ -173,6 +188,8 @@ async def test_correction_replaces_in_one_append(clocked: Bank) -> None:
 async def test_replay_reports_tampered_recognition_tables(
     clocked: Bank, statement: str, what: str
 ) -> None:
+    """After grants, a revocation and a reversal the log replays cleanly; a direct edit of
+    recognition_use, recognition, outcome or programme rows is then reported by the replay."""
     bank = clocked
     seeded = await seed(bank, DAYS)
     await bank.recognitions.apply(seeded.learner, seeded.learner_ref, APPLY)
@@ -189,6 +206,8 @@ async def test_replay_reports_tampered_recognition_tables(
 
 
 async def test_a_programme_applies_only_while_in_effect(clocked: Bank) -> None:
+    """Applying under a programme version whose effective_until has passed is refused as not in
+    effect, and naming a requirement the programme lacks is refused as malformed."""
     bank = clocked
     seeded = await seed(bank, DAYS)
     retired = msgspec.structs.replace(

@@ -92,6 +92,9 @@ def eligible(candidate: Candidate, requirement: Requirement) -> bool:
 def test_a_grant_uses_only_eligible_outcomes_and_just_enough_of_them(
     requirement: Requirement, pool: list[Candidate]
 ) -> None:
+    """``decide`` reports the credits of the eligible candidates, refuses with not_enough_credits
+    when they fall short, and otherwise grants only eligible ones, oldest first, stopping at the
+    minimum."""
     decision = decide(programme_with(requirement), requirement, pool, today=TODAY)
     usable = [candidate for candidate in pool if eligible(candidate, requirement)]
     required = int(requirement.satisfied_by.min_credits * 100)
@@ -115,6 +118,8 @@ def test_a_grant_uses_only_eligible_outcomes_and_just_enough_of_them(
 
 @given(days, st.integers(-600, 600))
 def test_add_months_keeps_the_day_or_the_month_end(day: datetime.date, months: int) -> None:
+    """``add_months`` moves exactly that many calendar months and keeps the day of the month, or the
+    month's last day when the target month is shorter."""
     moved = add_months(day, months)
     assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
     last = calendar.monthrange(moved.year, moved.month)[1]
@@ -123,6 +128,8 @@ def test_add_months_keeps_the_day_or_the_month_end(day: datetime.date, months: i
 
 @given(days, st.integers(1, 1200))
 def test_valid_until_is_the_day_before_the_anniversary(day: datetime.date, months: int) -> None:
+    """``valid_until`` is the day before the completion day recurs that many months later, and None
+    without a validity period."""
     until = valid_until(day, months)
     assert until is not None
     assert until + datetime.timedelta(days=1) == add_months(day, months)
