@@ -32,6 +32,7 @@ __all__ = [
     "Revocations",
     "Simulation",
     "Standards",
+    "access_desk",
     "bank_of",
     "desk_dependencies",
 ]
