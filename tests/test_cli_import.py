@@ -193,7 +193,8 @@ def test_url_mode_uploads_follows_and_reports(
 ) -> None:
     """Through the API: an upload commits and writes its report; a mixed file with on_error=skip
     commits the good rows and lists the malformed and duplicate ones; a bad signature fails the
-    file with exit 2; an unknown token is refused as unauthenticated."""
+    file with exit 2; an --issuer that is not the token's is refused as forbidden; an unknown
+    token is refused as unauthenticated."""
     monkeypatch.setattr(cli_import, "poll_seconds", 0.05)
     settings = load_settings(
         {"CREDITBANK_DATA_DIR": str(tmp_path / "data"), "CREDITBANK_DATABASE_URL": database_url}
@@ -251,6 +252,12 @@ def test_url_mode_uploads_follows_and_reports(
         status, rows, code, _ = upload(mixed, signature=base64.b64encode(bytes(64)).decode())
         assert (status.state, code) == ("failed", 2)
         assert "creditbank: invalid_signature:" in capsys.readouterr().err
+
+        # An --issuer that is not the token's is refused, not imported as the token's issuer.
+        elsewhere = ImportOptions(issuer_id="someone-else", file_format="ndjson")
+        with pytest.raises(cli_import.ImportCommandError) as forbidden:
+            import_via_url(mixed, elsewhere, url="", token=token, client=client)
+        assert forbidden.value.code == "forbidden"
 
         plain = ImportOptions(issuer_id="", file_format="ndjson")
         with pytest.raises(cli_import.ImportCommandError) as refused:

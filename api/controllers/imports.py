@@ -18,7 +18,7 @@ from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.service.imports.report import report_csv, row_page, rows_page_max
 from creditbank.tokens import Principal
 from schemas.imports import ImportFormat, ImportRowsPage, ImportStatus, OnError, RowStatus
-from schemas.types import OutcomeType
+from schemas.types import IssuerId, OutcomeType
 
 __all__ = ["ImportController"]
 
@@ -81,9 +81,18 @@ class ImportController(Controller):
             OutcomeType | None,
             QueryParameter(description="for CSV files without a type column"),
         ] = None,
+        issuer: Annotated[
+            IssuerId | None,
+            QueryParameter(
+                description="the issuer the caller means to import for; refused with 403 "
+                "unless it is the token's own (the default)"
+            ),
+        ] = None,
     ) -> Response[ImportStatus]:
         options = ImportOptions(
-            issuer_id=principal.issuer_id or "",
+            # The token decides the issuer; a named one that differs is refused by the desk,
+            # before the body is read, rather than silently replaced.
+            issuer_id=issuer or principal.issuer_id or "",
             file_format=_file_format(request, file_format),
             dry_run=dry_run,
             on_error=on_error,

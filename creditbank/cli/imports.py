@@ -6,7 +6,8 @@
 
 Without --url the import runs in this process against the configured database; with --url the
 file is streamed to a creditbank service and the job is polled until it ends (the token, given
-with --token or in CREDITBANK_TOKEN, decides the issuer). A summary goes to stdout, a progress
+with --token or in CREDITBANK_TOKEN, decides the issuer; an --issuer that is not the token's is
+refused before the import starts). A summary goes to stdout, a progress
 bar to stderr when it is a terminal. Exit 0: committed, nothing to commit or a clean dry run;
 1: error rows (rejected, or a dry run or skip with errors); 2: the file failed as a whole, or
 the command could not run (``creditbank: CODE: message`` on stderr).
@@ -61,7 +62,11 @@ ImportCommandError = CommandError
 def add_command(commands: Any) -> None:
     command = commands.add_parser("import", help="import a file of outcomes as one batch")
     command.add_argument("file", type=Path, help="a .csv/.tsv/.txt, .ndjson/.jsonl or .json file")
-    command.add_argument("--issuer", dest="issuer_id", help="the issuer (without --url)")
+    command.add_argument(
+        "--issuer",
+        dest="issuer_id",
+        help="the issuer (required without --url; with --url it must be the token's)",
+    )
     command.add_argument("--format", dest="file_format", choices=sorted(MEDIA_TYPES))
     command.add_argument("--dry-run", action="store_true", help="classify only, write nothing")
     command.add_argument("--on-error", choices=("reject", "skip"), default="reject")
@@ -100,8 +105,6 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
             report=arguments.report,
             bar=bar,
         )
-        if arguments.issuer_id and status.issuer_id != arguments.issuer_id:
-            print(f"note: the token imports for issuer {status.issuer_id}", file=sys.stderr)
     return summarise(status, rows, sys.stdout)
 
 
@@ -290,6 +293,8 @@ def _upload(service: Service, path: Path, options: ImportOptions, bar: ProgressB
     }
     if options.signature is not None:
         query["signature"] = options.signature
+    if options.issuer_id:
+        query["issuer"] = options.issuer_id  # the service refuses it unless it is the token's
     if options.default_outcome_type is not None:
         query["outcome_type"] = options.default_outcome_type
     response = service.post(

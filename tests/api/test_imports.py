@@ -176,3 +176,15 @@ async def test_a_signed_import_is_verified_before_anything_is_written(api: Api) 
     assert entry.json()["signature"] == signature
     replay = await api.client.post("/v1/audit/replay", headers=api.auth("auditor"))
     assert replay.json()["differences"] == []
+
+
+async def test_naming_another_issuer_is_refused_not_replaced(api: Api) -> None:
+    """An issuer token that names another issuer (?issuer=, as `creditbank import --issuer X
+    --url` sends it) gets 403 before any job starts; naming its own issuer imports as usual."""
+    await register(api)
+    refused = await upload(api, csv_bytes([row(1)]), "?issuer=someone-else")
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "forbidden"
+    own = await upload(api, csv_bytes([row(1)]), f"?issuer={ISSUER_ID}")
+    assert own.status_code == 202, own.text
+    assert (await finished(api, own.json()["id"]))["result"] == "committed"
