@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -21,7 +22,7 @@ from creditbank.privacy import Pseudonymizer
 from schemas.api import OutcomeRecord
 from schemas.entries import OutcomeRecorded
 
-__all__ = ["Prepared", "Unreadable", "prepare"]
+__all__ = ["Prepared", "Unreadable", "plain_reason", "prepare"]
 
 _FIELD_IN_PATH = re.compile(r"`\$\.([A-Za-z0-9_]+)")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
@@ -75,9 +76,70 @@ def prepare(
 
 
 def _field_and_reason(message: str) -> tuple[str, str]:
-    """The field a msgspec validation message names, and the message without its path."""
+    """The field a msgspec validation message names, and the reason in plain words."""
     for pattern in (_MISSING_FIELD, _UNKNOWN_FIELD, _FIELD_IN_PATH):
         match = pattern.search(message)
         if match is not None:
-            return match.group(1), message.split(" - at `", 1)[0]
-    return "row", message
+            return match.group(1), plain_reason(message)
+    return "row", plain_reason(message)
+
+
+_KINDS = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "decimal": "a number",
+    "date": "a date (YYYY-MM-DD)",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+_BOUNDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+
+
+def _fixed(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _: text
+
+
+# msgspec's validation messages, in the words the other row reasons use: the HR officer reading
+# the report should meet neither `backquoted types` nor regexes.
+_PLAIN: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^Object missing required field"), _fixed("is required")),
+    (re.compile(r"^Object contains unknown field"), _fixed("is not a field of an outcome record")),
+    (re.compile(r"^Invalid decimal string"), _fixed("is not a number")),
+    (re.compile(r"^Invalid RFC3339 encoded date"), _fixed("is not a date (YYYY-MM-DD)")),
+    (re.compile(r"^Invalid enum value '(.*)'$"), lambda m: f"'{m[1]}' is not an accepted value"),
+    (re.compile(r"^Expected `str` of length >= 1$"), _fixed("is empty")),
+    (
+        re.compile(r"^Expected `str` of length <= (\d+)$"),
+        lambda m: f"is longer than {m[1]} characters",
+    ),
+    (
+        re.compile(r"^Expected `str` of length >= (\d+)$"),
+        lambda m: f"is shorter than {m[1]} characters",
+    ),
+    (
+        re.compile(r"^Expected `str` matching regex"),
+        _fixed("has characters that are not allowed here"),
+    ),
+    (re.compile(r"^Expected `[^`]+`, got `null`$"), _fixed("is required")),
+    (
+        re.compile(r"^Expected `(\w+)[^`]*`, got `[^`]+`$"),
+        lambda m: f"should be {_KINDS.get(m[1], m[1])}",
+    ),
+    (
+        re.compile(r"^Expected `\w+` (>=|<=|>|<) (\S+)$"),
+        lambda m: f"must be {_BOUNDS[m[1]]} {m[2]}",
+    ),
+]
+
+
+def plain_reason(message: str) -> str:
+    """A msgspec validation message, without its ``- at `$.path``` suffix, in plain words; a
+    message not known here is kept as it is rather than guessed at."""
+    text = message.split(" - at `", 1)[0].strip()
+    for pattern, plain in _PLAIN:
+        match = pattern.search(text)
+        if match is not None:
+            return plain(match)
+    return text

@@ -85,7 +85,7 @@ async def test_upload_follow_page_report_and_verify(api: Api) -> None:
                 "status": "malformed",
                 "record_id": "T-0000002",
                 "field": "hours",
-                "reason": "Invalid decimal string",
+                "reason": "is not a number",
                 "index": None,
                 "credits": None,
                 "standard": None,
@@ -100,7 +100,7 @@ async def test_upload_follow_page_report_and_verify(api: Api) -> None:
     report = await api.client.get(f"/v1/imports/{job_id}/report.csv", headers=api.auth("issuer"))
     lines = report.content.decode("gb18030").splitlines()
     assert lines[0].endswith("类型,状态,错误说明")
-    assert lines[2].endswith(",malformed,hours: Invalid decimal string")
+    assert lines[2].endswith(",malformed,hours: is not a number")
     assert len(lines) == 1 + len(rows)
 
     receipt = await api.client.get(f"/v1/imports/{job_id}/receipt", headers=api.auth("issuer"))

@@ -290,7 +290,7 @@ async def test_a_json_report_lists_the_record_fields(ready_bank: Bank, tmp_path:
     assert header.endswith(",status,error")
     assert first.startswith("T-0000001,")
     assert first.endswith(",ready,")
-    assert second.endswith(",malformed,hours: Invalid decimal string")
+    assert second.endswith(",malformed,hours: is not a number")
 
 
 async def test_caps_hold_when_totals_leave_memory_mid_import(
