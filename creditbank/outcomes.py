@@ -13,6 +13,7 @@ import binascii
 import datetime
 import decimal
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ __all__ = [
     "PersonalData",
     "entry_for_issuer",
     "format_timestamp",
+    "free_text",
     "latest_completion_date",
     "normalise_outcome",
 ]
@@ -36,6 +38,9 @@ _ONE_PLACE = decimal.Decimal("0.1")
 _HEX = frozenset("0123456789abcdef")
 # Control characters, lone surrogates, and line and paragraph separators.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# In free text (titles, names) what Excel's Alt+Enter or a pasted paragraph leaves: line breaks
+# and tabs, with the spaces around them. Other control characters stay malformed.
+_FREE_TEXT_SPACE = re.compile("[ \t\n\r\x85\u2028\u2029]+")
 # No completion date is in the future anywhere on Earth: UTC+14 is the latest local date.
 _LATEST_TIMEZONE_OFFSET = datetime.timedelta(hours=14)
 
@@ -73,7 +78,7 @@ def _scale_one(value: decimal.Decimal, field: str, maximum: decimal.Decimal) -> 
     return format(quantized.copy_abs() if quantized == 0 else quantized, "f")
 
 
-def _text(value: str, field: str) -> str:
+def _text(value: str, field: str, refused: str = "control characters or line breaks") -> str:
     stripped = value.strip()
     if not stripped:
         raise MalformedError(field, "must not be blank")
@@ -82,12 +87,32 @@ def _text(value: str, field: str) -> str:
     if not stripped.isprintable() and any(
         unicodedata.category(character) in _FORBIDDEN_CATEGORIES for character in stripped
     ):
-        raise MalformedError(field, "must not contain control characters or line breaks")
+        raise MalformedError(field, f"must not contain {refused}")
     return stripped
 
 
 def _optional_text(value: str | None, field: str) -> str | None:
     return None if value is None or not value.strip() else _text(value, field)
+
+
+def free_text(value: str, field: str) -> str:
+    """A title or name as an HR officer means it: line breaks and tabs become one space, runs
+    of spaces collapse, the ends are trimmed, and the text is NFC; other control characters
+    are refused. Identifiers never pass through here: a changed space would change a record."""
+    stripped = value.strip()
+    if (
+        stripped
+        and stripped.isprintable()
+        and "  " not in stripped
+        and unicodedata.is_normalized("NFC", stripped)
+    ):
+        return stripped  # the common case, with no regex and no copy
+    spaced = unicodedata.normalize("NFC", _FREE_TEXT_SPACE.sub(" ", value))
+    return _text(spaced, field, refused="control characters")
+
+
+def _optional_free_text(value: str | None, field: str) -> str | None:
+    return None if value is None or not value.strip() else free_text(value, field)
 
 
 def _evidence(value: str | None) -> str | None:
@@ -119,7 +144,7 @@ def normalise_outcome(
         learner_ref=learner_ref,
         outcome_type=record.outcome_type,
         course_code=_text(record.course_code, "course_code"),
-        course_title=_text(record.course_title, "course_title"),
+        course_title=free_text(record.course_title, "course_title"),
         hours=_scale_one(record.hours, "hours", hours_max),
         result=record.result,
         score=None if record.score is None else _scale_one(record.score, "score", percent_max),
@@ -134,7 +159,7 @@ def normalise_outcome(
         award=None,
         recorded_at=format_timestamp(now),
     )
-    name = _optional_text(record.learner_name, "learner_name")
+    name = _optional_free_text(record.learner_name, "learner_name")
     if name is not None and len(name) > learner_name_chars_max:
         raise MalformedError("learner_name", f"at most {learner_name_chars_max} characters")
     personal = PersonalData(

@@ -178,11 +178,21 @@ async def test_long_employee_numbers_fit_on_both_databases(api: Api) -> None:
     assert answer.status_code == 201, answer.text
 
 
-async def test_titles_may_hold_ideographic_spaces_but_not_line_breaks(api: Api) -> None:
-    """Full-width and no-break spaces are ordinary in Chinese titles; control characters are not."""
+async def test_titles_keep_wide_spaces_fold_line_breaks_and_refuse_control_characters(
+    api: Api,
+) -> None:
+    """Full-width and no-break spaces are ordinary in Chinese titles and kept; a line break (what
+    Alt+Enter in Excel leaves) becomes one space in the recorded entry; a bell character is
+    still refused with the field named."""
     await register(api)
     spaced = await post(api, {**VALID, "course_title": "安全\u3000生产\u00a0培训"})
     assert spaced.status_code == 201, spaced.text
-    broken = await post(api, {**VALID, "record_id": "HR-2", "course_title": "安全\n生产"})
+    folded = await post(api, {**VALID, "record_id": "HR-2", "course_title": "安全\r\n 生产"})
+    assert folded.status_code == 201, folded.text
+    entry = await api.client.get(
+        f"/v1/log/entries/{folded.json()['index']}", headers=api.auth("auditor")
+    )
+    assert entry.json()["course_title"] == "安全 生产"
+    broken = await post(api, {**VALID, "record_id": "HR-3", "course_title": "安全\x07生产"})
     assert broken.status_code == 422
     assert broken.json()["errors"][0]["field"] == "course_title"
