@@ -198,13 +198,14 @@ async def test_csv_encodings_and_delimiters(
 
 
 async def test_a_quoted_newline_stays_in_its_row(ready_bank: Bank, tmp_path: Path) -> None:
-    """A quoted newline inside a learner name keeps the row whole: that row is malformed on
-    learner_name and the next row is still row 2 and ready."""
-    rows = [row(1, learner_name="王\n五"), row(2)]
+    """A quoted newline inside a learner name keeps the row whole (the name is folded to one
+    line and the row is ready), so the rows after it keep their numbers: row 2, with a bell
+    character in its title, is the malformed one and row 3 is ready."""
+    rows = [row(1, learner_name="王\n五"), row(2, course_title="安全\x07"), row(3)]
     job = await run_file(ready_bank, tmp_path, csv_bytes(rows), on_error="skip")
     found = _rows_by_status(ready_bank, job.job_id)
-    assert [(r.number, r.field) for r in found["malformed"]] == [(1, "learner_name")]
-    assert [r.number for r in found["ready"]] == [2]
+    assert [(r.number, r.field) for r in found["malformed"]] == [(2, "course_title")]
+    assert [r.number for r in found["ready"]] == [1, 3]
 
 
 async def test_the_same_records_in_any_format_are_the_same_records(
