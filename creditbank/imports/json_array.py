@@ -27,7 +27,8 @@ def read_json_array(chunks: Iterable[bytes]) -> Iterator[RawRecord]:
     """Yield one RawRecord per item of a top-level JSON array; an item not an object is its error.
 
     Raises FileFormatError("malformed_json") when the file is not one array (or is cut short),
-    ("line_too_long") for an item over json_item_bytes_max, ("empty") for a blank file.
+    ("line_too_long") for an item over json_item_bytes_max, ("empty") for a blank file or an
+    array with no items (a file with nothing to import is a mistake worth saying so).
     """
     scanner = _ArrayScanner()
     number = 0
@@ -36,6 +37,8 @@ def read_json_array(chunks: Iterable[bytes]) -> Iterator[RawRecord]:
             number += 1
             yield decode_object(number, item, "item")
     scanner.finish()
+    if number == 0:
+        raise FileFormatError("empty", "the array has no records")
 
 
 class _ArrayScanner:

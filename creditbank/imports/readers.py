@@ -59,12 +59,18 @@ def read_csv(
     if on_header is not None:
         on_header([name.replace("\ufeff", "") for name in names])
     budget.start_next_record()
+    seen_record = False
     for cells in reader:
         # csv pulls lines only until a record ends, so what it has consumed so far is this record.
         number = budget.row
         budget.start_next_record()
         if any(cell.strip() for cell in cells):
+            seen_record = True
             yield rows.record(number, cells)
+    if not seen_record:
+        # A template sent back unfilled: say so, as for an empty NDJSON file, rather than
+        # finish with nothing to commit and no word of why.
+        raise FileFormatError("empty", "the file has a header row but no data rows")
 
 
 class _RecordBudget:

@@ -256,6 +256,8 @@ async def test_json_rows_name_the_field_at_fault(ready_bank: Bank, tmp_path: Pat
         ("记录编号,身份证号,姓名\r\nT-1,x,y\r\n".encode(), "csv", "missing_column"),
         (b'[{"record_id": "T-1"}, {"record_id": ', "json", "malformed_json"),
         (b"", "csv", "empty"),
+        (csv_bytes([]), "csv", "empty"),  # the header row alone: a template sent back unfilled
+        (b"[]", "json", "empty"),
         (b"record_id," + b"x" * (5 * 1024 * 1024), "csv", "line_too_long"),
         (b'{"record_id": "' + b"x" * (5 * 1024 * 1024), "ndjson", "line_too_long"),
     ],

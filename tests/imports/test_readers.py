@@ -148,6 +148,9 @@ def test_csv_line_breaks_and_chunking_agree_with_csv_module(
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")))
         if number > 0 and any(cell.strip() for cell in cells)
     ]
+    if not expected:  # only blank rows: the file has nothing to import, and says so
+        assert reason(csv_reader, chunked(text.encode(), sizes)) == "empty"
+        return
     records = list(csv_reader(chunked(text.encode(), sizes)))
     assert [(record.number, record.text) for record in records] == expected
 
@@ -214,8 +217,12 @@ def test_csv_cell_count_mismatch_is_a_row_error() -> None:
 
 
 def test_csv_header_only_and_empty() -> None:
-    """A header-only CSV yields nothing; an empty or blank-headed one is empty."""
-    assert list(csv_reader([csv_text(",").split("\r\n")[0].encode()])) == []
+    """A header-only CSV (a template sent back unfilled), an empty one and a blank-headed one
+    all fail as empty, instead of a header-only file quietly finishing with nothing to commit."""
+    assert reason(csv_reader, [csv_text(",").split("\r\n")[0].encode()]) == "empty"
+    assert reason(csv_reader, [csv_text(",").split("\r\n")[0].encode() + b"\r\n,,,\r\n"]) == (
+        "empty"
+    )
     assert reason(csv_reader, []) == "empty"
     assert reason(csv_reader, [b""]) == "empty"
     assert reason(csv_reader, [codecs.BOM_UTF8]) == "empty"
@@ -363,8 +370,8 @@ def test_json_array_file_errors(data: bytes, expected: str) -> None:
 
 
 def test_json_array_empty_array() -> None:
-    """An empty array yields nothing."""
-    assert list(read_json_array([b" [ ] "])) == []
+    """An empty array is an empty file: nothing to import is said, not committed as nothing."""
+    assert reason(read_json_array, [b" [ ] "]) == "empty"
 
 
 @pytest.mark.parametrize("piece", [b"x", b"[", b'"a",', b"\\\\"])
