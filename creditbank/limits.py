@@ -20,6 +20,7 @@ import_file_bytes_max = 1024 * 1024 * 1024
 # Text fields inside entries.
 identifier_chars_max = 64  # issuer ids, record ids, course codes
 learner_name_chars_max = 100
+title_chars_max = 200  # course titles and names in entries; schemas.types.Title says the same
 
 assert entry_bytes_max <= 0xFFFF, "entry bundles encode lengths as uint16"
 assert tile_width == 256, "C2SP tlog-tiles fixes the tile width at 256"

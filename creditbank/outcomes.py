@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from creditbank.errors import MalformedError
-from creditbank.limits import learner_name_chars_max
+from creditbank.limits import learner_name_chars_max, title_chars_max
 from creditbank.privacy import Pseudonymizer, normalise_identifier
 from schemas.api import IssuerRegistration, OutcomeRecord
 from schemas.entries import IssuerRegistered, OutcomeRecorded
@@ -111,6 +111,15 @@ def free_text(value: str, field: str) -> str:
     return _text(spaced, field, refused="control characters")
 
 
+def _title(value: str) -> str:
+    # NFC can lengthen a text (U+0958 becomes two characters), so the folded title is measured
+    # again: an entry over the schema's limit would be refused by every verifier.
+    title = free_text(value, "course_title")
+    if len(title) > title_chars_max:
+        raise MalformedError("course_title", f"is longer than {title_chars_max} characters")
+    return title
+
+
 def _optional_free_text(value: str | None, field: str) -> str | None:
     return None if value is None or not value.strip() else free_text(value, field)
 
@@ -144,7 +153,7 @@ def normalise_outcome(
         learner_ref=learner_ref,
         outcome_type=record.outcome_type,
         course_code=_text(record.course_code, "course_code"),
-        course_title=free_text(record.course_title, "course_title"),
+        course_title=_title(record.course_title),
         hours=_scale_one(record.hours, "hours", hours_max),
         result=record.result,
         score=None if record.score is None else _scale_one(record.score, "score", percent_max),

@@ -4,16 +4,26 @@ identifiers are left exactly as sent."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import unicodedata
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from creditbank import limits
 from creditbank.errors import MalformedError
-from creditbank.outcomes import free_text
+from creditbank.outcomes import free_text, normalise_outcome
+from creditbank.privacy import Pseudonymizer
+from schemas.api import OutcomeRecord
+from schemas.types import Title
+from tests.factories import resident_id
 
 BREAKS_AND_TABS = "\t\n\r\x85\u2028\u2029"
+NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
+PSEUDONYMIZER = Pseudonymizer(bytes(32))
 
 
 @pytest.mark.parametrize(
@@ -58,3 +68,25 @@ def test_folded_text_is_clean_and_folding_again_changes_nothing(text: str) -> No
     assert folded == folded.strip()
     assert unicodedata.is_normalized("NFC", folded)
     assert free_text(folded, "course_title") == folded
+
+
+def test_a_title_that_nfc_lengthens_past_the_limit_is_refused() -> None:
+    """U+0958 becomes two characters under NFC, so 200 of them fold to 400: refused as too
+    long, since an entry over the schema's Title limit would fail every verifier; the limit is
+    the schema's own."""
+    title_type = msgspec.inspect.type_info(Title)
+    assert isinstance(title_type, msgspec.inspect.StrType)
+    assert title_type.max_length == limits.title_chars_max
+    record = OutcomeRecord(
+        record_id="R-1",
+        learner_id=resident_id(1),
+        course_code="SAFE-101",
+        course_title="\u0958" * limits.title_chars_max,
+        outcome_type="enterprise_training",
+        hours=decimal.Decimal("16"),
+        result="passed",
+        completed_on=datetime.date(2026, 3, 1),
+    )
+    with pytest.raises(MalformedError, match="longer than 200") as raised:
+        normalise_outcome(record, issuer_id="acme", pseudonymizer=PSEUDONYMIZER, now=NOW)
+    assert raised.value.field == "course_title"
