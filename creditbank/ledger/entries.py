@@ -15,9 +15,10 @@ from creditbank import limits
 from creditbank.errors import CanonicalError
 from creditbank.ledger.canonical import canonical_bytes, decode_canonical
 from creditbank.ledger.hashing import leaf_hash
-from schemas.entries import Entry, IssuerRegistered, OutcomeRecorded
+from creditbank.ledger.outcome_bytes import OutcomeDraft
+from schemas.entries import Award, Entry, IssuerRegistered, OutcomeRecorded
 
-__all__ = ["SealedEntry", "content_sha256", "open_entry"]
+__all__ = ["OutcomeDraft", "SealedEntry", "content_sha256", "open_entry"]
 
 
 class SealedEntry:
@@ -26,7 +27,16 @@ class SealedEntry:
     __slots__ = ("body", "entry", "leaf_hash")
 
     def __init__(self, entry: Entry) -> None:
-        body = canonical_bytes(entry)
+        self._seal(entry, canonical_bytes(entry))
+
+    @classmethod
+    def outcome(cls, draft: OutcomeDraft, award: Award | None) -> SealedEntry:
+        """An outcome with its award, from the draft's one encoding (see ``outcome_bytes``)."""
+        sealed = cls.__new__(cls)
+        sealed._seal(*draft.with_award(award))
+        return sealed
+
+    def _seal(self, entry: Entry, body: bytes) -> None:
         if len(body) > limits.entry_bytes_max:
             raise CanonicalError(
                 f"an entry is at most {limits.entry_bytes_max} bytes, this one {len(body)}"
