@@ -44,7 +44,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_file": 422,
     "invalid_signature": 422,
     "file_too_large": 413,
-    "append_too_large": 413,
     "not_found": 404,
     "conflict": 409,
     "exists_with_different_content": 409,

@@ -38,7 +38,6 @@ from __future__ import annotations
 __all__ = [
     "AlreadyReversedError",
     "AlreadyRevokedError",
-    "AppendTooLargeError",
     "AuthError",
     "CanonicalError",
     "ConfigurationError",
@@ -147,12 +146,6 @@ class FileTooLargeError(InputError):
     """An import file is over the size or row limit a deployment accepts in one batch."""
 
     code = "file_too_large"
-
-
-class AppendTooLargeError(FileTooLargeError):
-    """One append would hold more entries than the log takes at once."""
-
-    code = "append_too_large"
 
 
 class SignatureError(InputError):

@@ -133,6 +133,48 @@ def _evidence(value: str | None) -> str | None:
     return digest
 
 
+def check_completed_on(day: datetime.date, latest: datetime.date) -> datetime.date:
+    if day > latest:
+        raise MalformedError("completed_on", "must not be in the future")
+    return day
+
+
+def learner_name(value: str | None) -> str | None:
+    name = _optional_free_text(value, "learner_name")
+    if name is not None and len(name) > learner_name_chars_max:
+        raise MalformedError("learner_name", f"at most {learner_name_chars_max} characters")
+    return name
+
+
+def hours_text(value: decimal.Decimal) -> str:
+    return _scale_one(value, "hours", hours_max)
+
+
+def score_text(value: decimal.Decimal | None) -> str | None:
+    return None if value is None else _scale_one(value, "score", percent_max)
+
+
+def attendance_text(value: decimal.Decimal | None) -> str | None:
+    return None if value is None else _scale_one(value, "attendance_pct", percent_max)
+
+
+def identifier_text(value: str, field: str) -> str:
+    """A record id, course code or certificate number: trimmed, never folded."""
+    return _text(value, field)
+
+
+def optional_identifier_text(value: str | None, field: str) -> str | None:
+    return _optional_text(value, field)
+
+
+def course_title(value: str) -> str:
+    return _title(value)
+
+
+def evidence_text(value: str | None) -> str | None:
+    return _evidence(value)
+
+
 def normalise_outcome(
     record: OutcomeRecord,
     *,
@@ -140,42 +182,39 @@ def normalise_outcome(
     pseudonymizer: Pseudonymizer,
     now: datetime.datetime,
 ) -> tuple[OutcomeRecorded, PersonalData]:
-    """The entry to log and the personal data to keep apart, or MalformedError."""
-    if record.completed_on > latest_completion_date(now):
-        raise MalformedError("completed_on", "must not be in the future")
+    """The entry to log and the personal data to keep apart, or MalformedError.
+
+    The steps run in this order, and the first to fail names the row's fault; the import's lean
+    path (``imports.lean``) runs the same step functions, remembered per column, in the same
+    order.
+    """
+    check_completed_on(record.completed_on, latest_completion_date(now))
     identifier = normalise_identifier(
         record.learner_id_type, record.learner_id, issuer_id=issuer_id
     )
     learner_ref = pseudonymizer.learner_ref(identifier)
     entry = OutcomeRecorded(
         issuer_id=issuer_id,
-        record_id=_text(record.record_id, "record_id"),
+        record_id=identifier_text(record.record_id, "record_id"),
         learner_ref=learner_ref,
         outcome_type=record.outcome_type,
-        course_code=_text(record.course_code, "course_code"),
-        course_title=_title(record.course_title),
-        hours=_scale_one(record.hours, "hours", hours_max),
+        course_code=identifier_text(record.course_code, "course_code"),
+        course_title=course_title(record.course_title),
+        hours=hours_text(record.hours),
         result=record.result,
-        score=None if record.score is None else _scale_one(record.score, "score", percent_max),
-        attendance_pct=(
-            None
-            if record.attendance_pct is None
-            else _scale_one(record.attendance_pct, "attendance_pct", percent_max)
-        ),
+        score=score_text(record.score),
+        attendance_pct=attendance_text(record.attendance_pct),
         completed_on=record.completed_on,
-        certificate_no=_optional_text(record.certificate_no, "certificate_no"),
-        evidence_sha256=_evidence(record.evidence_sha256),
+        certificate_no=optional_identifier_text(record.certificate_no, "certificate_no"),
+        evidence_sha256=evidence_text(record.evidence_sha256),
         award=None,
         recorded_at=format_timestamp(now),
     )
-    name = _optional_free_text(record.learner_name, "learner_name")
-    if name is not None and len(name) > learner_name_chars_max:
-        raise MalformedError("learner_name", f"at most {learner_name_chars_max} characters")
     personal = PersonalData(
         learner_ref=learner_ref,
         id_type=record.learner_id_type,
         identifier=identifier.split(":", 1)[1],
-        name=name,
+        name=learner_name(record.learner_name),
     )
     return entry, personal
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +77,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(backend: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of the requested backend, dropped after the test."""
+@contextmanager
+def fresh_database(backend: str, templates: Templates, directory: Path) -> Iterator[str]:
+    """A migrated, empty database of ``backend`` (a copy of the session's template), dropped
+    afterwards; SQLite's file goes in ``directory``."""
     if backend == "sqlite":
-        target = tmp_path / "creditbank.db"
+        target = directory / f"creditbank-{secrets.token_hex(4)}.db"
         shutil.copyfile(templates.sqlite_file, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
@@ -90,8 +92,17 @@ def database_url(backend: str, templates: Templates, tmp_path: Path) -> Iterator
         pytest.skip(templates.pg_error or "PostgreSQL unavailable")
     name = f"creditbank_test_{secrets.token_hex(6)}"
     asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates.pg_template}"))
-    yield _pg_url(name)
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    try:
+        yield _pg_url(name)
+    finally:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def database_url(backend: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of the requested backend, dropped after the test."""
+    with fresh_database(backend, templates, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

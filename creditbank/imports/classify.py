@@ -104,6 +104,7 @@ class Classifier:
         self.counts: dict[str, int] = dict.fromkeys(ROW_STATUSES, 0)
         self._seen = SeenRecordIds() if seen is None else seen
         self._learners: set[str] = set()
+        self._people: dict[str, bool] = {}  # learners whose data is written: with a name?
 
     def learners_to_load(self, rows: Sequence[Prepared | Unreadable]) -> list[str]:
         """Learners of these rows whose banked totals are not loaded yet; marks them loaded."""
@@ -144,6 +145,14 @@ class Classifier:
                 chunk.errors += 1
             chunk.results.append(result)
         return chunk
+
+    def _keep_person(self, person: PersonalData, chunk: ChunkResult) -> None:
+        """Write each learner's personal data once: at their first recorded row, and again only
+        if that row had no name and this one has (the first name given stays)."""
+        named = self._people.get(person.learner_ref)
+        if named is None or (not named and person.name is not None):
+            self._people[person.learner_ref] = person.name is not None
+            chunk.people.append(person)
 
     def batch_counts(self) -> BatchCounts:
         counts = self.counts
@@ -207,7 +216,12 @@ class Classifier:
             totals[key] = totals.get(key, 0) + amount
             deltas[key] = deltas.get(key, 0) + amount
         award = decision.award
-        entry = row.entry if award is None else msgspec.structs.replace(row.entry, award=award)
+        if row.draft is not None:
+            sealed = SealedEntry.outcome(row.draft, award)
+        else:
+            sealed = SealedEntry(
+                row.entry if award is None else msgspec.structs.replace(row.entry, award=award)
+            )
         if award is None:
             status: RowStatus = "no_standard"
         elif award.credits != award.basis.computed:
@@ -222,8 +236,8 @@ class Classifier:
             credits=None if award is None else award.credits,
             standard=None if award is None else award.standard,
         )
-        chunk.entries.append(SealedEntry(entry))
+        chunk.entries.append(sealed)
         chunk.digests.append(row.digest)
-        chunk.people.append(row.personal)
+        self._keep_person(row.personal, chunk)
         chunk.recorded.append(result)
         return result

@@ -17,12 +17,20 @@ import msgspec
 from creditbank.errors import MalformedError
 from creditbank.imports.records import RawRecord
 from creditbank.ledger.entries import content_sha256
+from creditbank.ledger.outcome_bytes import OutcomeDraft
 from creditbank.outcomes import PersonalData, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from schemas.api import OutcomeRecord
 from schemas.entries import OutcomeRecorded
 
-__all__ = ["Prepared", "Unreadable", "plain_reason", "prepare"]
+__all__ = [
+    "Prepared",
+    "Unreadable",
+    "early_refusal",
+    "field_and_reason",
+    "plain_reason",
+    "prepare",
+]
 
 _FIELD_IN_PATH = re.compile(r"`\$\.([A-Za-z0-9_]+)")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
@@ -37,6 +45,7 @@ class Prepared:
     entry: OutcomeRecorded
     personal: PersonalData
     digest: bytes  # content_sha256 of the entry: what "the same record" means
+    draft: OutcomeDraft | None = None  # the lean path's one encoding of the entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,24 @@ def prepare(
     pseudonymizer: Pseudonymizer,
     now: datetime.datetime,
 ) -> Prepared | Unreadable:
+    refusal = early_refusal(raw, issuer_id)
+    if isinstance(refusal, Unreadable):
+        return refusal
+    shown_id = refusal
+    try:
+        record = msgspec.convert(raw.fields, OutcomeRecord, strict=False)
+        entry, personal = normalise_outcome(
+            record, issuer_id=issuer_id, pseudonymizer=pseudonymizer, now=now
+        )
+    except msgspec.ValidationError as error:
+        return Unreadable(raw.number, shown_id, *field_and_reason(str(error)))
+    except MalformedError as error:
+        return Unreadable(raw.number, shown_id, error.field, error.reason)
+    return Prepared(raw.number, entry, personal, content_sha256(entry))
+
+
+def early_refusal(raw: RawRecord, issuer_id: str) -> Unreadable | str | None:
+    """What the reader found wrong, or a row for another issuer; else the record id to show."""
     record_id = raw.fields.get("record_id")
     shown_id = record_id.strip() or None if isinstance(record_id, str) else None
     if raw.error is not None:
@@ -63,19 +90,10 @@ def prepare(
     given_issuer = raw.fields.get("issuer_id")
     if given_issuer is not None and given_issuer != issuer_id:
         return Unreadable(raw.number, shown_id, "issuer_id", f"this import is for {issuer_id}")
-    try:
-        record = msgspec.convert(raw.fields, OutcomeRecord, strict=False)
-        entry, personal = normalise_outcome(
-            record, issuer_id=issuer_id, pseudonymizer=pseudonymizer, now=now
-        )
-    except msgspec.ValidationError as error:
-        return Unreadable(raw.number, shown_id, *_field_and_reason(str(error)))
-    except MalformedError as error:
-        return Unreadable(raw.number, shown_id, error.field, error.reason)
-    return Prepared(raw.number, entry, personal, content_sha256(entry))
+    return shown_id
 
 
-def _field_and_reason(message: str) -> tuple[str, str]:
+def field_and_reason(message: str) -> tuple[str, str]:
     """The field a msgspec validation message names, and the reason in plain words."""
     for pattern in (_MISSING_FIELD, _UNKNOWN_FIELD, _FIELD_IN_PATH):
         match = pattern.search(message)

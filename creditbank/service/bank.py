@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditbank.errors import IntegrityError, LedgerError
+from creditbank.imports.row_paths import RowPath
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.access import AccessDesk
@@ -44,6 +45,7 @@ class Bank:
         pseudonymizer: Pseudonymizer,
         clock: Clock = utc_now,
         data_dir: Path | None = None,
+        row_path: RowPath = "lean",
     ) -> None:
         self.context = context = WriteContext(engine=engine, keys=keys, clock=clock)
         self.pseudonymizer = pseudonymizer
@@ -61,6 +63,7 @@ class Bank:
             rulebooks=rulebooks,
             log=self.log,
             data_dir=self.data_dir,
+            row_path=row_path,
         )
         self.archives = ArchiveDesk(context, pseudonymizer)
         self.recognitions = RecognitionDesk(context)

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditbank import limits
-from creditbank.errors import AppendTooLargeError, IntegrityError
+from creditbank.errors import IntegrityError
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.entries import SealedEntry
 from creditbank.ledger.hashing import EMPTY_ROOT
-from creditbank.ledger.tiles import TileId, edge_tiles, integrate, root_from_edge
+from creditbank.ledger.tiles import Segment, TileId, edge_tiles, integrate, root_from_edge
 from creditbank.rules.engine import TotalKey
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
@@ -46,6 +46,7 @@ __all__ = [
     "Appended",
     "CheckpointSigner",
     "LogTransaction",
+    "Placed",
     "log_transaction",
     "store_checkpoint",
 ]
@@ -131,6 +132,11 @@ class AppendStream:
         self._edge = edge
         self._root = transaction.root
         self._sealed = False
+        self._unstored = 0
+
+    @property
+    def connection(self) -> AsyncConnection:
+        return self._transaction.connection
 
     async def add(
         self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
@@ -140,31 +146,37 @@ class AppendStream:
         ``content_digests`` may give each entry's ``content_sha256`` when the caller has already
         computed it (the import has, to classify the row), saving a second canonical encoding.
         """
-        assert not self._sealed
-        if not entries:
-            return self.size
-        if self.size + len(entries) - self.first_index > limits.append_batch_entries_max:
-            raise AppendTooLargeError(
-                f"one append holds at most {limits.append_batch_entries_max} entries"
-            )
-        connection = self._transaction.connection
-        first = self.size
-        integration = integrate(first, self._edge, [entry.leaf_hash for entry in entries])
-        await _insert_entries(connection, first, entries)
-        await insert_segments(connection, integration.segments)
-        await project(connection, first, entries, content_digests)
-        self.size, self._root, self._edge = integration.size, integration.root, integration.edge
-        return first
+        placed = self.sequence(entries, content_digests)
+        await placed.store()
+        return placed.first_index
 
-    async def add_totals(self, total_deltas: Iterable[tuple[TotalKey, int]]) -> None:
-        """Apply totals' deltas before sealing (a long import, to bound its memory)."""
+    def sequence(
+        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+    ) -> Placed:
+        """Give entries their indices and integrate them into the tree, without waiting for the
+        database: a bulk import classifies its next chunk while this one is stored.
+
+        The caller must ``store`` every placement, in order, before ``seal``. A stream has no
+        entry limit: it holds one chunk at a time, so any import file within the file limit
+        fits (``limits.append_batch_entries_max`` bounds appends built whole in memory).
+        """
         assert not self._sealed
-        await add_totals(self._transaction.connection, total_deltas)
+        first = self.size
+        self._unstored += 1
+        if not entries:
+            return Placed(self, first, entries, [], content_digests)
+        integration = integrate(first, self._edge, [entry.leaf_hash for entry in entries])
+        self.size, self._root, self._edge = integration.size, integration.root, integration.edge
+        return Placed(self, first, entries, integration.segments, content_digests)
+
+    def _stored(self) -> None:
+        self._unstored -= 1
 
     async def seal(self, total_deltas: Iterable[tuple[TotalKey, int]] = ()) -> Appended:
         """Apply the totals, sign the checkpoint of everything added and update the log state."""
         assert not self._sealed
         assert self.size > self.first_index, "an append adds entries"
+        assert self._unstored == 0, "every sequenced entry is stored before the checkpoint"
         self._sealed = True
         transaction = self._transaction
         connection = transaction.connection
@@ -182,6 +194,33 @@ class AppendStream:
             root=self._root,
             signed_checkpoint=signed,
         )
+
+
+class Placed:
+    """Entries given their indices and tree positions, waiting to be stored."""
+
+    def __init__(
+        self,
+        stream: AppendStream,
+        first_index: int,
+        entries: Sequence[SealedEntry],
+        segments: Sequence[Segment],
+        content_digests: Sequence[bytes] | None,
+    ) -> None:
+        self._stream = stream
+        self.first_index = first_index
+        self._entries = entries
+        self._segments = segments
+        self._content_digests = content_digests
+
+    async def store(self) -> None:
+        """Insert the entries and tile segments and project the entries into the read tables."""
+        connection = self._stream.connection
+        if self._entries:
+            await _insert_entries(connection, self.first_index, self._entries)
+            await insert_segments(connection, self._segments)
+            await project(connection, self.first_index, self._entries, self._content_digests)
+        self._stream._stored()
 
 
 @asynccontextmanager

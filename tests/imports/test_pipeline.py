@@ -6,7 +6,9 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import sqlalchemy as sa
 
+from creditbank import limits
 from creditbank.audit.replay import replay_log
 from creditbank.errors import FileFormatError
 from creditbank.ledger.entries import open_entry
@@ -311,6 +313,45 @@ async def test_caps_hold_when_totals_leave_memory_mid_import(
     found = _rows_by_status(ready_bank, job.job_id)
     awarded = sum(int(r.credits.replace(".", "")) for r in found["ready"] + found["capped"])
     assert awarded == 7 * 500
+    assert (await replay_log(ready_bank.engine)).differences == []
+
+
+async def test_an_import_larger_than_an_in_memory_append_commits(
+    ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import streams its append chunk by chunk, so the bound on appends built whole in memory
+    does not apply: with that bound at 50, a 300-row file commits all 300 outcomes and its batch
+    entry (a file of exactly a million rows once failed with append_too_large at the very end)."""
+    monkeypatch.setattr(limits, "append_batch_entries_max", 50)
+    monkeypatch.setattr(importer, "import_chunk_rows", 64)
+    rows = [row(n, learner_id=resident_id(n % 9)) for n in range(1, 301)]
+    job = await run_file(ready_bank, tmp_path, csv_bytes(rows))
+    assert job.result == "committed", job.error_detail
+    assert job.counts is not None
+    assert job.counts.recorded == 300
+    assert (job.first_index, job.last_index) is not None
+    assert job.last_index - job.first_index + 1 == 300
+    assert (await replay_log(ready_bank.engine)).differences == []
+
+
+async def test_a_learner_met_again_after_a_spill_keeps_one_person_row_and_the_first_name(
+    ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Personal data is written once per learner (again only to add a name the first row lacked),
+    and spilled totals read back with the learner's committed ones: the person table holds each
+    learner once with the first name given, and the totals match a replay of the log."""
+    monkeypatch.setattr(importer, "learners_in_memory_max", 1)
+    monkeypatch.setattr(importer, "import_chunk_rows", 64)
+    rows = [
+        row(n, learner_id=resident_id(n % 5), learner_name="" if n < 10 else f"名{n % 5}")
+        for n in range(1, 400)
+    ]
+    first = await run_file(ready_bank, tmp_path, csv_bytes(rows[:200]))
+    second = await run_file(ready_bank, tmp_path, csv_bytes(rows))
+    assert (first.result, second.result) == ("committed", "committed")
+    async with ready_bank.engine.connect() as connection:
+        people = (await connection.execute(sa.text("SELECT name FROM person"))).scalars().all()
+    assert sorted(people) == [f"名{n}" for n in range(5)]
     assert (await replay_log(ready_bank.engine)).differences == []
 
 

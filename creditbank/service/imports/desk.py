@@ -25,6 +25,7 @@ from creditbank.errors import (
     FileTooLargeError,
     NotFoundError,
 )
+from creditbank.imports.row_paths import RowPath
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook
 from creditbank.service import scope
@@ -65,8 +66,10 @@ class ImportDesk:
         rulebooks: Rulebooks,
         log: LogDesk,
         data_dir: Path,
+        row_path: RowPath = "lean",
     ) -> None:
         self._context = context
+        self._row_path = row_path
         self._pseudonymizer = pseudonymizer
         self._rulebooks = rulebooks
         self._log = log
@@ -197,10 +200,14 @@ class ImportDesk:
         files, now = self.files(job.job_id), self._context.now()
 
         def file_run(
-            connection: AsyncConnection, rulebook: RuleBook, stream: AppendStream | None
+            connection: AsyncConnection,
+            reader: AsyncConnection,
+            rulebook: RuleBook,
+            stream: AppendStream | None,
         ) -> FileRun:
             return FileRun(
                 connection=connection,
+                reader=reader,
                 options=options,
                 files=files,
                 rulebook=rulebook,
@@ -208,17 +215,22 @@ class ImportDesk:
                 now=now,
                 progress=progress,
                 stream=stream,
+                row_path=self._row_path,
             )
 
         if options.dry_run:
             async with self._context.snapshot() as connection:
                 rulebook = await self._rulebooks.current(connection)
-                return await classify_file(file_run(connection, rulebook, None), job.file_sha256)
-        async with self._context.transaction() as transaction:
+                run = file_run(connection, connection, rulebook, None)
+                return await classify_file(run, job.file_sha256)
+        # The reader's snapshot is taken under the write lock, so it holds everything committed
+        # before this import and nothing can be committed beside it until it ends.
+        async with self._context.transaction() as transaction, self._context.snapshot() as reader:
             connection = transaction.connection
             rulebook = await self._rulebooks.current(connection)
             stream = await transaction.stream()
-            outcome = await classify_file(file_run(connection, rulebook, stream), job.file_sha256)
+            run = file_run(connection, reader, rulebook, stream)
+            outcome = await classify_file(run, job.file_sha256)
             if outcome.result == "committed":
                 await transaction.commit()
             return outcome

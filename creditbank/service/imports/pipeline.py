@@ -18,25 +18,29 @@ import asyncio
 import contextlib
 import datetime
 import gc
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.imports import RawRecord, read_csv, read_json_array, read_ndjson
-from creditbank.imports.classify import Classifier
-from creditbank.imports.prepare import Prepared, Unreadable, prepare
+from creditbank.imports.classify import Banked, ChunkResult, Classifier
+from creditbank.imports.prepare import Prepared, Unreadable
+from creditbank.imports.row_paths import RowPath, row_preparer
 from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
 from creditbank.privacy import Pseudonymizer
-from creditbank.rules.engine import RuleBook
+from creditbank.rules.engine import RuleBook, TotalKey
 from creditbank.service.imports.files import JobFiles, ResultsWriter, file_chunks
+from creditbank.service.imports.writer import OrderedWriter
 from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
-from creditbank.storage.projections import load_totals
+from creditbank.storage.import_totals import TotalsSpill, committed_totals
 from schemas.entries import BatchCommitted, BatchCounts
 from schemas.imports import ImportFormat, ImportResult, OnError
 
@@ -50,8 +54,9 @@ FileFormat = ImportFormat  # the name the command line knows it by
 # larger chunks gained nothing measurable.
 import_chunk_rows = 4_096
 chunks_queued_max = 1
-# Learners whose running totals a committing import keeps in memory before it stores their
-# deltas in its transaction and forgets them; a dry run cannot write and keeps them all.
+# Learners whose running totals a committing import keeps in memory before it spills their
+# deltas to its transaction (``TotalsSpill``) and forgets them; a dry run cannot write and
+# keeps them all.
 learners_in_memory_max = 20_000
 # Allocations between collections of the youngest generation while an import runs (default 700).
 gc_young_allocations = 100_000
@@ -77,6 +82,8 @@ class Progress:
     bytes_read: list[int] = field(default_factory=lambda: [0])
     rows: int = 0
     errors: int = 0
+    # Seconds the row loop waited for the database: what the overlap with writing did not hide.
+    database_seconds: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +149,8 @@ async def _prepared_chunks(
 class FileRun:
     """Everything one pass over a file needs; ``stream`` is None for a dry run."""
 
-    connection: AsyncConnection
+    connection: AsyncConnection  # the log's (a dry run's snapshot)
+    reader: AsyncConnection  # committed state: banked records and totals, read beside writes
     options: ImportOptions
     files: JobFiles
     rulebook: RuleBook
@@ -150,13 +158,14 @@ class FileRun:
     now: datetime.datetime
     progress: Progress
     stream: AppendStream | None
+    row_path: RowPath = "lean"
 
 
 async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     """Classify every row; when committing, add the recordable rows to the append as they come
     and end it with the batch entry (the caller seals and commits)."""
     options = run.options
-    issuer = await reads.find_issuer(run.connection, options.issuer_id)
+    issuer = await reads.find_issuer(run.reader, options.issuer_id)
     if options.signature is not None:
         verify_file_signature(
             None if issuer is None else issuer.public_key, options.signature, file_sha256
@@ -164,12 +173,15 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     classifier = Classifier(
         issuer_kind=None if issuer is None else issuer.kind, rulebook=run.rulebook
     )
-    writer = run.files.open_results()
+    results = run.files.open_results()
+    database = _Database(run)
     try:
         with _fewer_collections():
-            writing = await _classify_rows(run, classifier, writer, issuer is not None)
+            writing = await _classify_rows(run, classifier, results, database, issuer is not None)
+        await database.finish()
     finally:
-        writer.close()
+        results.close()
+        await database.cancel()
     counts = classifier.batch_counts()
     # ``recorded`` counts rows that are in the log; a dry run or a rejected batch recorded none.
     if run.stream is None:
@@ -192,6 +204,8 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
         committed_at=format_timestamp(run.now),
     )
     batch_index = await stream.add([SealedEntry(batch)])
+    if database.spill is not None:
+        await database.spill.merge()
     await stream.seal(classifier.deltas.items())
     return ImportOutcome(
         result="committed",
@@ -219,39 +233,107 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+class _Database:
+    """The import's database side: reads of committed state on the reader, everything on the
+    log's connection through the ordered writer (a dry run reads its snapshot directly)."""
+
+    def __init__(self, run: FileRun) -> None:
+        self.run = run
+        self.writer = None if run.stream is None else OrderedWriter()
+        self.spill = None if run.stream is None else TotalsSpill(run.connection)
+        self._read_seconds = 0.0
+
+    async def banked(self, record_ids: list[str]) -> dict[str, Banked]:
+        started = time.perf_counter()
+        found = await banked_records(self.run.reader, self.run.options.issuer_id, record_ids)
+        self._waited(started)
+        return found
+
+    async def totals(self, refs: list[str]) -> dict[TotalKey, int]:
+        """Committed totals, plus what this import spilled of these learners."""
+        started = time.perf_counter()
+        totals = await committed_totals(self.run.reader, refs)
+        spill, writer = self.spill, self.writer
+        if spill is not None and writer is not None and refs and spill.learners:
+            for key, amount in (await writer.call(partial(spill.read, refs))).items():
+                totals[key] = totals.get(key, 0) + amount
+        self._waited(started)
+        return totals
+
+    async def store(self, chunk: ChunkResult) -> None:
+        """Sequence the chunk's entries now (their indices go in the report) and store them,
+        with the learners' data, behind the writes already queued."""
+        assert self.run.stream is not None
+        assert self.writer is not None
+        placed = self.run.stream.sequence(chunk.entries, chunk.digests)
+        for offset, result in enumerate(chunk.recorded):
+            result.index = placed.first_index + offset
+        connection, people = self.run.connection, chunk.people
+
+        async def write() -> None:
+            await placed.store()
+            await upsert_people(connection, people)
+
+        await self._submit(write)
+
+    async def set_totals_aside(self, deltas: dict[TotalKey, int]) -> None:
+        assert self.spill is not None
+        await self._submit(partial(self.spill.write, self.spill.set_aside(deltas.items())))
+
+    async def finish(self) -> None:
+        if self.writer is not None:
+            await self.writer.finish()
+            self._account()
+
+    async def cancel(self) -> None:
+        if self.writer is not None:
+            await self.writer.cancel()
+
+    async def _submit(self, work: Callable[[], Awaitable[None]]) -> None:
+        assert self.writer is not None
+        await self.writer.submit(work)
+        self._account()
+
+    def _waited(self, started: float) -> None:
+        self._read_seconds += time.perf_counter() - started
+        self._account()
+
+    def _account(self) -> None:
+        # The writer's own waits include the reads it ran for us (``call``): counted once.
+        writer_waited = 0.0 if self.writer is None else self.writer.waited
+        self.run.progress.database_seconds = self._read_seconds + writer_waited
+
+
 async def _classify_rows(
-    run: FileRun, classifier: Classifier, writer: ResultsWriter, issuer_known: bool
+    run: FileRun,
+    classifier: Classifier,
+    results: ResultsWriter,
+    database: _Database,
+    issuer_known: bool,
 ) -> bool:
     """Classify the file chunk by chunk; whether every recordable row was added to the append."""
-    options, connection, progress = run.options, run.connection, run.progress
+    options, progress = run.options, run.progress
     writing = run.stream is not None
-
-    def prepare_row(raw: RawRecord) -> Prepared | Unreadable:
-        return prepare(
-            raw, issuer_id=options.issuer_id, pseudonymizer=run.pseudonymizer, now=run.now
-        )
-
+    prepare_row = row_preparer(
+        run.row_path, issuer_id=options.issuer_id, pseudonymizer=run.pseudonymizer, now=run.now
+    )
     # An issuer's first import has nothing banked to compare with: skip a query per chunk. (Rows
     # this import adds are found by the in-file duplicate check before any look-up.)
-    look_up = issuer_known and await has_banked(connection, options.issuer_id)
+    look_up = issuer_known and await has_banked(run.reader, options.issuer_id)
     records = _records(options, file_chunks(run.files.input, progress.bytes_read))
     async for rows in _prepared_chunks(records, prepare_row):
         record_ids = [row.entry.record_id for row in rows if isinstance(row, Prepared)]
-        banked = await banked_records(connection, options.issuer_id, record_ids) if look_up else {}
+        banked = await database.banked(record_ids) if look_up else {}
         if refs := classifier.learners_to_load(rows):
-            classifier.load_totals(await load_totals(connection, refs))
+            classifier.load_totals(await database.totals(refs))
         chunk = classifier.classify(rows, banked)
         if chunk.errors and options.on_error == "reject":
             writing = False  # the batch is rejected; go on classifying for the report
-        if writing and chunk.entries and run.stream is not None:
-            first = await run.stream.add(chunk.entries, chunk.digests)
-            for offset, result in enumerate(chunk.recorded):
-                result.index = first + offset
-            await upsert_people(connection, chunk.people)
-        if run.stream is not None and classifier.learners_in_memory > learners_in_memory_max:
-            # Into the transaction, where the next look-up of these learners reads them back.
-            await run.stream.add_totals(classifier.take_deltas().items())
-        writer.write(chunk.results)
+        if writing and chunk.entries:
+            await database.store(chunk)
+        if database.spill is not None and classifier.learners_in_memory > learners_in_memory_max:
+            await database.set_totals_aside(classifier.take_deltas())
+        results.write(chunk.results)
         progress.rows += len(rows)
         progress.errors += chunk.errors
     return writing

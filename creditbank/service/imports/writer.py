@@ -1,0 +1,101 @@
+"""The import's database work on the log's connection, run in order by a task of its own.
+
+The row loop hands each chunk's writes (entries, tiles, outcomes, people, spilled totals) to
+``OrderedWriter`` and goes on classifying the next chunk while PostgreSQL (or SQLite's thread)
+stores this one. A connection runs one statement at a time, so every use of the log's
+connection goes through the writer, in the order submitted: a read that must see the import's
+own writes (``call``) waits for the writes before it. At most ``writes_queued_max`` chunks wait,
+which bounds memory; a failed write fails the next ``submit``, ``call`` or ``finish``, and the
+caller's transaction then rolls everything back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+__all__ = ["OrderedWriter", "writes_queued_max"]
+
+T = TypeVar("T")
+Work = Callable[[], Awaitable[Any]]
+
+# Chunks of writes waiting behind the one being written: one keeps the database busy while the
+# next chunk is classified; more would only hold more rows in memory.
+writes_queued_max = 1
+
+
+class OrderedWriter:
+    """Runs submitted work one item at a time, in order; ``waited`` is the seconds callers spent
+    waiting for it (the database time the overlap did not hide)."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[tuple[Work, asyncio.Future[Any]] | None] = asyncio.Queue(
+            writes_queued_max
+        )
+        self._task = asyncio.create_task(self._run())
+        self._failure: BaseException | None = None
+        self.waited = 0.0
+
+    async def submit(self, work: Work) -> None:
+        """Queue work; returns as soon as there is room, without waiting for it to run."""
+        self._raise_failure()
+        started = time.perf_counter()
+        await self._queue.put((work, asyncio.get_running_loop().create_future()))
+        self.waited += time.perf_counter() - started
+
+    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run work after everything submitted before it, and return its result."""
+        self._raise_failure()
+        started = time.perf_counter()
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        await self._queue.put((work, done))
+        try:
+            return await done
+        finally:
+            self.waited += time.perf_counter() - started
+
+    async def finish(self) -> None:
+        """Wait for every submitted write; raise the first failure."""
+        self._raise_failure()
+        started = time.perf_counter()
+        await self._queue.put(None)
+        await self._task
+        self.waited += time.perf_counter() - started
+        self._raise_failure()
+
+    async def cancel(self) -> None:
+        """Stop without finishing (the import failed elsewhere and will roll back)."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    async def _run(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            work, done = item
+            try:
+                result = await work()
+            except Exception as error:
+                self._failure = error
+                if not done.done():
+                    done.set_exception(error)
+                    done.exception()  # retrieved here: the caller may never await it
+                self._drain_after_failure()
+                return
+            if not done.done():
+                done.set_result(result)
+
+    def _drain_after_failure(self) -> None:
+        """Fail whatever was queued behind the failure, so no caller waits forever."""
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None and not item[1].done():
+                assert self._failure is not None
+                item[1].set_exception(self._failure)
+                item[1].exception()  # retrieved: a submitted write has nobody awaiting it
