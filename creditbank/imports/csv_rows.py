@@ -14,7 +14,7 @@ from typing import Final
 from creditbank.imports.headers import OPTIONAL_FIELDS, HeaderMap, cell_values
 from creditbank.imports.records import RawRecord
 
-__all__ = ["RowMapper", "cell_memo_entries"]
+__all__ = ["CsvCells", "RowMapper", "cell_memo_entries"]
 
 # Distinct cell texts a column remembers before it forgets them all and starts again: far more
 # than real files repeat, and small enough (a few hundred KB per column) not to matter.
@@ -40,6 +40,21 @@ def _converter(field: str, *, has_default: bool) -> Converter:
     return convert
 
 
+class CsvCells:
+    """A CSV data row as read: its number and cells, mapped to a RawRecord only when asked
+    (the row core prepares most rows from the cells alone)."""
+
+    __slots__ = ("cells", "mapper", "number")
+
+    def __init__(self, number: int, cells: list[str], mapper: RowMapper) -> None:
+        self.number = number
+        self.cells = cells
+        self.mapper = mapper
+
+    def record(self) -> RawRecord:
+        return self.mapper.record(self.number, self.cells)
+
+
 class RowMapper:
     """Maps the cells of one file's data rows to RawRecords under its header."""
 
@@ -58,6 +73,19 @@ class RowMapper:
             if field is not None
         )
         self._unnamed = tuple(column for column, field in enumerate(header.fields) if field is None)
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    @property
+    def named_columns(self) -> tuple[tuple[int, str], ...]:
+        """(column, field) of every column with a header."""
+        return tuple((column, field) for column, field, _, _ in self._columns)
+
+    @property
+    def unnamed_columns(self) -> tuple[int, ...]:
+        return self._unnamed
 
     def record(self, number: int, cells: list[str]) -> RawRecord:
         error = self._shape_error(cells)

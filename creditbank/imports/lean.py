@@ -111,7 +111,7 @@ class LeanPreparer:
         self._issuer_id = issuer_id
         self._pseudonymizer = pseudonymizer
         self._latest = latest_completion_date(now)
-        self._recorded_at = format_timestamp(now)
+        self.recorded_at = format_timestamp(now)
         self._learners: dict[tuple[str, str], tuple[str, str] | _Refused] = {}
         self._codes: dict[str, str | _Refused] = {}
         self._titles: dict[str, str | _Refused] = {}
@@ -137,6 +137,14 @@ class LeanPreparer:
             return Unreadable(raw.number, shown_id, error.field, error.reason)
         draft = OutcomeDraft(entry)
         return Prepared(raw.number, entry, personal, draft.digest, draft)
+
+    def learner(self, id_type: str, learner_id: str) -> tuple[str, str]:
+        """The learner's ref and normalised identifier (without its type), or MalformedError."""
+        try:
+            return _remember(self._learners, (id_type, learner_id), self._learner)
+        except _Refusal as refusal:
+            refused = refusal.refused
+            raise MalformedError(refused.field, refused.reason) from None
 
     def _learner(self, key: tuple[str, str]) -> tuple[str, str]:
         identifier = normalise_identifier(*key, issuer_id=self._issuer_id)
@@ -166,7 +174,7 @@ class LeanPreparer:
             certificate_no=optional_identifier_text(record.certificate_no, "certificate_no"),
             evidence_sha256=evidence_text(record.evidence_sha256),
             award=None,
-            recorded_at=self._recorded_at,
+            recorded_at=self.recorded_at,
         )
         personal = PersonalData(
             learner_ref=learner_ref,

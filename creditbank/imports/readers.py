@@ -13,12 +13,18 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from creditbank.errors import FileFormatError
-from creditbank.imports.csv_rows import RowMapper
+from creditbank.imports.csv_rows import CsvCells, RowMapper
 from creditbank.imports.encoding import detect_encoding, encoding_head_bytes_min
 from creditbank.imports.headers import map_header
 from creditbank.imports.records import RawRecord, decode_object
 
-__all__ = ["csv_record_chars_max", "ndjson_line_bytes_max", "read_csv", "read_ndjson"]
+__all__ = [
+    "csv_record_chars_max",
+    "ndjson_line_bytes_max",
+    "read_csv",
+    "read_csv_cells",
+    "read_ndjson",
+]
 
 # Counted in decoded characters, because the csv module sees text; a CJK character is 2 bytes in
 # GB18030 and 3 in UTF-8, so the byte equivalent depends on the encoding.
@@ -38,7 +44,18 @@ def read_csv(
     default_outcome_type: str | None = None,
     on_header: Callable[[list[str]], None] | None = None,
 ) -> Iterator[RawRecord]:
-    """Yield one RawRecord per non-blank data row of a CSV file.
+    """Yield one RawRecord per non-blank data row of a CSV file (see ``read_csv_cells``)."""
+    rows = read_csv_cells(chunks, default_outcome_type=default_outcome_type, on_header=on_header)
+    return (row.record() for row in rows)
+
+
+def read_csv_cells(
+    chunks: Iterable[bytes],
+    *,
+    default_outcome_type: str | None = None,
+    on_header: Callable[[list[str]], None] | None = None,
+) -> Iterator[CsvCells]:
+    """Yield the cells of each non-blank data row of a CSV file, mapped to records on demand.
 
     The encoding is detected from the head, the delimiter (comma or tab) from the header line.
     Quoted fields may hold delimiters, doubled quotes and newlines. ``on_header`` is given the
@@ -66,7 +83,7 @@ def read_csv(
         budget.start_next_record()
         if any(cell.strip() for cell in cells):
             seen_record = True
-            yield rows.record(number, cells)
+            yield CsvCells(number, cells, rows)
     if not seen_record:
         # A template sent back unfilled: say so, as for an empty NDJSON file, rather than
         # finish with nothing to commit and no word of why.

@@ -10,12 +10,13 @@ is built: a test that wants another clock, or a rotated key, builds another bank
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from creditbank.errors import IntegrityError, LedgerError
-from creditbank.imports.row_paths import RowPath
+from creditbank.imports.row_paths import RowPath, default_row_path
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.access import AccessDesk
@@ -45,7 +46,7 @@ class Bank:
         pseudonymizer: Pseudonymizer,
         clock: Clock = utc_now,
         data_dir: Path | None = None,
-        row_path: RowPath = "lean",
+        row_path: RowPath | None = None,
     ) -> None:
         self.context = context = WriteContext(engine=engine, keys=keys, clock=clock)
         self.pseudonymizer = pseudonymizer
@@ -63,7 +64,10 @@ class Bank:
             rulebooks=rulebooks,
             log=self.log,
             data_dir=self.data_dir,
-            row_path=row_path,
+            # CREDITBANK_PURE_PYTHON=1 runs imports without the compiled core (the test suite's
+            # second pass does, so the pure path is checked end to end too).
+            row_path=row_path
+            or default_row_path(pure_python=os.environ.get("CREDITBANK_PURE_PYTHON") == "1"),
         )
         self.archives = ArchiveDesk(context, pseudonymizer)
         self.recognitions = RecognitionDesk(context)

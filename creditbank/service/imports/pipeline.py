@@ -26,10 +26,9 @@ from functools import partial
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from creditbank.imports import RawRecord, read_csv, read_json_array, read_ndjson
 from creditbank.imports.classify import Banked, ChunkResult, Classifier
 from creditbank.imports.prepare import Prepared, Unreadable
-from creditbank.imports.row_paths import RowPath, row_preparer
+from creditbank.imports.row_paths import RowPath, prepared_rows
 from creditbank.imports.signature import verify_file_signature
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
@@ -95,20 +94,12 @@ class ImportOutcome:
     batch_index: int | None = None
 
 
-def _records(options: ImportOptions, chunks: Iterator[bytes]) -> Iterator[RawRecord]:
-    if options.file_format == "csv":
-        return read_csv(chunks, default_outcome_type=options.default_outcome_type)
-    if options.file_format == "ndjson":
-        return read_ndjson(chunks)
-    return read_json_array(chunks)
-
-
 class _End:
     pass
 
 
 async def _prepared_chunks(
-    records: Iterator[RawRecord], prepare_row: Callable[[RawRecord], Prepared | Unreadable]
+    rows: Iterator[Prepared | Unreadable],
 ) -> AsyncIterator[list[Prepared | Unreadable]]:
     """Chunks of prepared rows, produced by a task that runs while the consumer awaits I/O."""
     queue: asyncio.Queue[list[Prepared | Unreadable] | _End | Exception] = asyncio.Queue(
@@ -118,8 +109,8 @@ async def _prepared_chunks(
     async def produce() -> None:
         chunk: list[Prepared | Unreadable] = []
         try:
-            for raw in records:
-                chunk.append(prepare_row(raw))
+            for row in rows:
+                chunk.append(row)
                 if len(chunk) % prepare_slice_rows == 0:
                     if len(chunk) >= import_chunk_rows:
                         await queue.put(chunk)
@@ -314,14 +305,19 @@ async def _classify_rows(
     """Classify the file chunk by chunk; whether every recordable row was added to the append."""
     options, progress = run.options, run.progress
     writing = run.stream is not None
-    prepare_row = row_preparer(
-        run.row_path, issuer_id=options.issuer_id, pseudonymizer=run.pseudonymizer, now=run.now
-    )
     # An issuer's first import has nothing banked to compare with: skip a query per chunk. (Rows
     # this import adds are found by the in-file duplicate check before any look-up.)
     look_up = issuer_known and await has_banked(run.reader, options.issuer_id)
-    records = _records(options, file_chunks(run.files.input, progress.bytes_read))
-    async for rows in _prepared_chunks(records, prepare_row):
+    prepared = prepared_rows(
+        run.row_path,
+        options.file_format,
+        file_chunks(run.files.input, progress.bytes_read),
+        issuer_id=options.issuer_id,
+        pseudonymizer=run.pseudonymizer,
+        now=run.now,
+        default_outcome_type=options.default_outcome_type,
+    )
+    async for rows in _prepared_chunks(prepared):
         record_ids = [row.entry.record_id for row in rows if isinstance(row, Prepared)]
         banked = await database.banked(record_ids) if look_up else {}
         if refs := classifier.learners_to_load(rows):
