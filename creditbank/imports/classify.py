@@ -27,6 +27,7 @@ from typing import Final, get_args
 import msgspec
 
 from creditbank.imports.prepare import Prepared, Unreadable
+from creditbank.imports.row_results import RowResult
 from creditbank.imports.seen import SeenRecordIds
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import PersonalData
@@ -59,19 +60,6 @@ class Banked:
     index: int
     credits: int | None  # hundredths; None without award
     standard: str | None
-
-
-class RowResult(msgspec.Struct, array_like=True, kw_only=True):
-    """One row's classification, as stored (compact) and served."""
-
-    number: int
-    status: RowStatus
-    record_id: str | None = None
-    field: str | None = None
-    reason: str | None = None
-    index: int | None = None  # the banked entry (exists) or the row's entry once recorded
-    credits: str | None = None
-    standard: str | None = None  # "<id>@<version>" that decided the award
 
 
 @dataclass(slots=True)

@@ -4,8 +4,9 @@
 encoded on its own, the definition every other path is held to. ``lean`` runs ``LeanPreparer``
 (the same steps, remembered per distinct value, one encoding per row) and, for CSV, the row core
 (``row_core``), which prepares a row from its cells when every repeating cell is remembered.
-``compiled`` is ``lean`` with the row core compiled by Cython, where the build made it. All three
-give the same tables, tiles, root and row results, which the differential tests check.
+Where the package was built with a compiler, the lean path's hot modules run compiled by mypyc
+(``creditbank.compiled``). Every path gives the same tables, tiles, root and row results, which
+the differential tests check, compiled in ``make test``'s first pass and pure in its second.
 """
 
 from __future__ import annotations
@@ -25,44 +26,26 @@ from creditbank.imports.row_core import RowCore
 from creditbank.privacy import Pseudonymizer
 from schemas.types import ImportFormat
 
-__all__ = ["ROW_PATHS", "RowPath", "compiled_row_core", "default_row_path", "prepared_rows"]
+__all__ = ["ROW_PATHS", "RowPath", "prepared_rows", "warn_if_pure_python"]
 
-RowPath = Literal["reference", "lean", "compiled"]
+RowPath = Literal["reference", "lean"]
 ROW_PATHS: tuple[RowPath, ...] = get_args(RowPath)
-
-try:
-    from creditbank.imports.compiled_row_core import (  # type: ignore[import-not-found,unused-ignore]
-        RowCore as _CompiledRowCore,
-    )
-except ImportError:
-    _CompiledRowCore = None
-
-
-def compiled_row_core() -> type[RowCore] | None:
-    """The row core Cython built from ``row_core.py``, or None where there was no compiler."""
-    return _CompiledRowCore  # type: ignore[no-any-return,unused-ignore]
 
 
 _warned = False
 
 
-def default_row_path(*, pure_python: bool = False) -> RowPath:
-    """``compiled`` when built and not refused, else ``lean`` (with one warning per process
-    when it was not built)."""
+def warn_if_pure_python(status: str) -> None:
+    """One warning per process when a deployment runs without the compiled core."""
     global _warned
-    if pure_python:
-        return "lean"
-    if _CompiledRowCore is not None:
-        return "compiled"
-    if not _warned:
-        _warned = True
-        warnings.warn(
-            "creditbank's compiled import core is not built (no C compiler when installed?); "
-            "imports use the pure-Python row path, correct but slower",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return "lean"
+    if _warned or "not built" not in status:
+        return
+    _warned = True
+    warnings.warn(
+        f"creditbank's import core runs as {status}; imports are correct but slower",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
 def prepared_rows(
@@ -84,16 +67,11 @@ def prepared_rows(
     if file_format != "csv":
         yield from map(lean, _records(file_format, chunks, default_outcome_type))
         return
-    core_class = RowCore
-    if path == "compiled":
-        compiled = compiled_row_core()
-        assert compiled is not None, "the compiled row core is not built"
-        core_class = compiled
     core: RowCore | None = None
     cells: CsvCells
     for cells in read_csv_cells(chunks, default_outcome_type=default_outcome_type):
         if core is None:
-            core = core_class(cells.mapper, lean, issuer_id)
+            core = RowCore(cells.mapper, lean, issuer_id)
         yield core(cells)
 
 

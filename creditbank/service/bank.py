@@ -10,13 +10,13 @@ is built: a test that wants another clock, or a rotated key, builds another bank
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from creditbank import compiled
 from creditbank.errors import IntegrityError, LedgerError
-from creditbank.imports.row_paths import RowPath, default_row_path
+from creditbank.imports.row_paths import RowPath, warn_if_pure_python
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.access import AccessDesk
@@ -46,8 +46,9 @@ class Bank:
         pseudonymizer: Pseudonymizer,
         clock: Clock = utc_now,
         data_dir: Path | None = None,
-        row_path: RowPath | None = None,
+        row_path: RowPath = "lean",
     ) -> None:
+        warn_if_pure_python(compiled.status)
         self.context = context = WriteContext(engine=engine, keys=keys, clock=clock)
         self.pseudonymizer = pseudonymizer
         self.data_dir = data_dir or Path(DEFAULT_DATA_DIR)
@@ -64,10 +65,7 @@ class Bank:
             rulebooks=rulebooks,
             log=self.log,
             data_dir=self.data_dir,
-            # CREDITBANK_PURE_PYTHON=1 runs imports without the compiled core (the test suite's
-            # second pass does, so the pure path is checked end to end too).
-            row_path=row_path
-            or default_row_path(pure_python=os.environ.get("CREDITBANK_PURE_PYTHON") == "1"),
+            row_path=row_path,
         )
         self.archives = ArchiveDesk(context, pseudonymizer)
         self.recognitions = RecognitionDesk(context)

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import msgspec
 
 from creditbank.errors import FileTooLargeError
-from creditbank.imports.classify import RowResult
+from creditbank.imports.row_results import RowResult
 
 __all__ = ["JobFiles", "file_chunks", "file_sha256"]
 

@@ -25,7 +25,8 @@ from creditbank.imports import (
     read_json_array,
     read_ndjson,
 )
-from creditbank.imports.classify import RECORDED_STATUSES, RowResult
+from creditbank.imports.classify import RECORDED_STATUSES
+from creditbank.imports.row_results import RowResult
 from creditbank.service.imports.files import JobFiles, file_chunks
 from creditbank.storage.import_jobs import JobRow
 from schemas.imports import ImportRow, ImportRowsPage

@@ -1,0 +1,69 @@
+"""The compiled import core is used exactly when it should be (see creditbank.compiled)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from creditbank import compiled
+
+# CI builds the core and sets this, so a build that silently fell back to pure Python fails here
+# instead of passing with the compiled modules never tested.
+REQUIRE_COMPILED = os.environ.get("CREDITBANK_REQUIRE_COMPILED") == "1"
+PURE = os.environ.get("CREDITBANK_PURE_PYTHON") == "1"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _loaded_files(environ: dict[str, str]) -> dict[str, str]:
+    code = (
+        "import importlib, json, creditbank.compiled as c\n"
+        "print(json.dumps({m: importlib.import_module(m).__file__ for m in c.COMPILED_MODULES}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environ, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    files: dict[str, str] = json.loads(done.stdout)
+    return files
+
+
+@pytest.mark.skipif(not REQUIRE_COMPILED or PURE, reason="only where the build must compile")
+def test_the_compiled_core_is_built_and_in_use() -> None:
+    """Under CREDITBANK_REQUIRE_COMPILED=1 every compiled module is imported as an extension."""
+    assert compiled.compiled_in_use(), compiled.status
+    files = _loaded_files({**os.environ, "CREDITBANK_PURE_PYTHON": "0"})
+    assert all(not path.endswith(".py") for path in files.values()), files
+
+
+def test_pure_python_loads_every_module_from_its_source() -> None:
+    """CREDITBANK_PURE_PYTHON=1 imports each module of the core from its .py file, built or not."""
+    files = _loaded_files({**os.environ, "CREDITBANK_PURE_PYTHON": "1"})
+    assert sorted(files) == sorted(compiled.COMPILED_MODULES)
+    assert all(path.endswith(".py") for path in files.values()), files
+
+
+def test_a_source_changed_since_the_build_counts_as_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manifest whose digest for one source differs names exactly that module as stale, and
+    a missing manifest makes every module stale (never run code other than the source's)."""
+    modules = list(compiled.COMPILED_MODULES)
+    manifest = tmp_path / "compiled_sources.json"
+    root = ROOT
+    digests = {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in (compiled._source(module) for module in modules)
+    }
+    changed = compiled._source(modules[0]).relative_to(root).as_posix()
+    digests[changed] = "0" * 64
+    manifest.write_text(json.dumps(digests))
+    monkeypatch.setattr(compiled, "_MANIFEST", manifest)
+    assert compiled._stale(modules) == [modules[0]]
+    monkeypatch.setattr(compiled, "_MANIFEST", tmp_path / "missing.json")
+    assert compiled._stale(modules) == modules
