@@ -1,7 +1,8 @@
 """``python -m benchmarks`` (``make bench``): run every benchmark on every available database.
 
 ``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``) runs one suite; ``--sizes``
-sets the import file sizes, ``imports --profile`` profiles one import instead of measuring, and
+sets the import file sizes, ``imports --profile`` profiles one import instead of measuring (the
+first size, on the first backend: ``--backends postgresql`` profiles PostgreSQL), and
 ``--archive-entries`` sets the log length the archive suite reads a learner's archive from.
 Figures are printed and written to ``benchmarks/results/<timestamp>.json``. The machine's speed
 drifts between runs, so compare ratios measured within one run, never figures across runs.
@@ -17,7 +18,7 @@ import platform
 from pathlib import Path
 
 from benchmarks import archive, imports, ledger, rules
-from benchmarks.databases import postgres_available, scratch_database
+from benchmarks.databases import drop_leftover_databases, postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SUITES = ("all", "ledger", "rules", "imports", "archive")
@@ -39,21 +40,25 @@ def _arguments() -> argparse.Namespace:
         help="archive: log entries to fill the log to (e.g. 50000 for a quick run)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="imports: cProfile one 100k SQLite import"
+        "--profile",
+        action="store_true",
+        help="imports: cProfile one import (the first of --sizes, on the first of --backends)",
     )
     return parser.parse_args()
 
 
 def main() -> None:
     arguments = _arguments()
-    if arguments.profile:
-        imports.profile()
-        return
     suite = arguments.suite
     backends = [name for name in arguments.backends.split(",") if name]
     if "postgresql" in backends and not postgres_available():
         print("PostgreSQL is not reachable; benchmarking SQLite only")
         backends.remove("postgresql")
+    if "postgresql" in backends:
+        drop_leftover_databases()
+    if arguments.profile:
+        imports.profile(backends[0], imports.parse_sizes(arguments.sizes)[0])
+        return
     report: dict[str, object] = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

@@ -27,6 +27,28 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
+# Every scratch database a benchmark makes is named so; nothing else is.
+SCRATCH_PREFIX = "creditbank_bench_"
+
+
+async def _leftovers() -> list[str]:
+    connection = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", SCRATCH_PREFIX
+        )
+    finally:
+        await connection.close()
+    return [row["datname"] for row in rows]
+
+
+def drop_leftover_databases() -> None:
+    """Drop scratch databases a crashed or interrupted earlier run left behind."""
+    for name in asyncio.run(_leftovers()):
+        print(f"dropping {name}, left by an earlier run", flush=True)
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 def postgres_available() -> bool:
     try:
         asyncio.run(_admin("SELECT 1"))
@@ -44,7 +66,7 @@ def scratch_database(backend: str) -> Iterator[str]:
             upgrade(url)
             yield url
         return
-    name = f"creditbank_bench_{secrets.token_hex(4)}"
+    name = f"{SCRATCH_PREFIX}{secrets.token_hex(4)}"
     asyncio.run(_admin(f"CREATE DATABASE {name}"))
     base = PG_ADMIN_URL.rpartition("/")[0].replace("postgresql", "postgresql+asyncpg", 1)
     url = f"{base}/{name}"

@@ -1,9 +1,13 @@
 """The two yardsticks an import is measured against, fed the rows the import actually wrote.
 
-- bare: every ``log_entry``, ``outcome`` and ``person`` row read back from the imported database,
-  inserted into the same tables of a fresh database in one transaction: COPY per table per chunk
-  on PostgreSQL (asyncpg ``copy_records_to_table``), ``executemany`` of tuples through aiosqlite on
-  SQLite. Only the inserts and the commit are timed: the ceiling of what storing the rows costs.
+- bare: every row the import wrote (``log_entry``, ``tile_segment``, ``outcome``, ``person``,
+  ``learner_total``) read back from the imported database, inserted into the same tables of a
+  fresh database in one transaction: COPY per table per chunk on PostgreSQL (asyncpg
+  ``copy_records_to_table``), ``executemany`` of tuples through aiosqlite on SQLite. Only the
+  inserts and the commit are timed, per table: the ceiling of what storing the rows costs, and
+  what each table costs.
+- entries only: the ``log_entry`` rows alone, the same way, into another fresh database: the
+  physical limit (the log itself, with nothing derived from it).
 - orm: a sample of the same rows as SQLAlchemy ORM objects, ``session.add`` one by one and one
   commit at the end: what the obvious implementation would cost.
 """
@@ -40,7 +44,10 @@ BARE_TABLES = (
         ),
     ),
     ("person", ("learner_ref", "id_type", "identifier", "name", "updated_at")),
+    ("tile_segment", ("level", "tile_index", "start", "hashes")),
+    ("learner_total", ("learner_ref", "scope", "subject", "period", "credits")),
 )
+ENTRIES_ONLY = BARE_TABLES[:1]
 PERSON_UPDATED_AT = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
@@ -66,24 +73,29 @@ async def _insert(
     await raw.driver_connection.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
-async def bare_insert_seconds(source_url: str, target_url: str) -> float:
-    """Seconds to insert (and commit) every row the import wrote into a fresh database."""
+async def bare_insert_seconds(
+    source_url: str, target_url: str, tables: Sequence[tuple[str, Sequence[str]]] = BARE_TABLES
+) -> dict[str, float]:
+    """Seconds to insert every row of ``tables`` the import wrote into a fresh database, by
+    table, plus the commit and the total."""
     source, target = create_engine(source_url), create_engine(target_url)
-    spent = 0.0
+    spent: dict[str, float] = {}
     try:
         async with source.connect() as reader, target.connect() as writer:
             await writer.begin()
-            for table, columns in BARE_TABLES:
+            for table, columns in tables:
+                spent[table] = 0.0
                 async for rows in _chunks(reader, table, columns):
                     started = time.perf_counter()
                     await _insert(writer, table, columns, rows)
-                    spent += time.perf_counter() - started
+                    spent[table] += time.perf_counter() - started
             started = time.perf_counter()
             await writer.commit()
-            spent += time.perf_counter() - started
+            spent["commit"] = time.perf_counter() - started
     finally:
         await source.dispose()
         await target.dispose()
+    spent["total"] = sum(spent.values())
     return spent
 
 

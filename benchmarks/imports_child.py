@@ -1,11 +1,18 @@
 """One import, measured in a process of its own: ``python -m benchmarks.imports_child SPEC``.
 
-SPEC is JSON (see ``ChildSpec``): the file, what it holds, and three migrated, empty databases
-of one backend (the import's, the bare baseline's and the ORM baseline's), made by the parent so
-that migrating costs this process no memory. The child registers the issuer, publishes the
-standard, runs the import through ``ImportDesk.run_local``, checks its counts, reads its peak RSS,
-then feeds the rows the import wrote to the two baselines. Its last stdout line is the figures
-as JSON.
+SPEC is JSON (see ``ChildSpec``): the file, what it holds, and four migrated, empty databases
+of one backend (the import's, the bare baseline's, the entries-only baseline's and the ORM
+baseline's), made by the parent so that migrating costs this process no memory. The child
+registers the issuer, publishes the standard, runs the import through ``ImportDesk.run_local``,
+checks its counts, reads its peak RSS, then feeds the rows the import wrote to the baselines. Its
+last stdout line is the figures as JSON.
+
+CPU is this process's (``time.process_time``) over the import: on PostgreSQL only ours, the
+server runs apart; on SQLite it includes SQLite's own work, which aiosqlite runs in a thread of
+this process. Awaited database time is what the import's row loop spent waiting for the database
+(``Progress.database_seconds``): the part of the database's work the overlap did not hide.
+Whether the import ran its compiled core is ``creditbank.compiled.status`` (the parent sets
+``CREDITBANK_PURE_PYTHON`` for a pure-Python run).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +31,11 @@ import msgspec
 
 from benchmarks import import_baselines
 from benchmarks.import_files import ISSUER_ID, ISSUER_NAME, SAFETY
+from creditbank import compiled
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.bank import Bank
-from creditbank.service.imports.pipeline import ImportOptions
+from creditbank.service.imports.pipeline import ImportOptions, Progress
 from creditbank.storage.engine import create_engine
 from creditbank.storage.import_jobs import JobRow
 from schemas.api import IssuerRegistration
@@ -45,6 +54,7 @@ class ChildSpec(msgspec.Struct, frozen=True, kw_only=True):
     duplicates: int
     import_url: str
     bare_url: str
+    entries_url: str
     orm_url: str
 
 
@@ -90,21 +100,31 @@ async def ready_to_import(bank: Bank) -> ImportOptions:
     return ImportOptions(issuer_id=ISSUER_ID, file_format="csv", on_error="skip")
 
 
+@dataclass
+class ImportRun:
+    job: JobRow
+    seconds: float
+    cpu_seconds: float
+    progress: Progress
+
+
 async def run_import(
     url: str, path: Path, work: Path, profiler: cProfile.Profile | None = None
-) -> tuple[JobRow, float]:
-    """Register the issuer, publish the standard, import the file; the job and its seconds."""
+) -> ImportRun:
+    """Register the issuer, publish the standard, import the file; the job and its costs."""
     bank = bench_bank(url, work)
+    progress = Progress()
     try:
         options = await ready_to_import(bank)
         if profiler is not None:
             profiler.enable()
-        started = time.perf_counter()
-        job = await bank.imports.run_local(options, path)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        job = await bank.imports.run_local(options, path, progress)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         if profiler is not None:
             profiler.disable()
-        return job, seconds
+        return ImportRun(job, seconds, cpu_seconds, progress)
     finally:
         await bank.engine.dispose()
 
@@ -126,14 +146,23 @@ def check_job(job: JobRow, spec: ChildSpec) -> int:
     return job.first_index
 
 
+def _per_row_us(seconds: float, rows: int) -> float:
+    return round(seconds / rows * 1e6, 1)
+
+
 def measure(spec: ChildSpec) -> dict[str, Any]:
     rss_before = _proc_status_mb("VmRSS") or ru_maxrss_mb()
     with tempfile.TemporaryDirectory(prefix="creditbank-bench-import-") as directory:
-        job, seconds = asyncio.run(run_import(spec.import_url, Path(spec.path), Path(directory)))
+        run = asyncio.run(run_import(spec.import_url, Path(spec.path), Path(directory)))
     rss_peak, ru_maxrss = peak_rss_mb(), ru_maxrss_mb()
-    first_index = check_job(job, spec)
+    first_index = check_job(run.job, spec)
     recorded = spec.rows - spec.malformed - spec.duplicates
     bare = asyncio.run(import_baselines.bare_insert_seconds(spec.import_url, spec.bare_url))
+    entries_only = asyncio.run(
+        import_baselines.bare_insert_seconds(
+            spec.import_url, spec.entries_url, import_baselines.ENTRIES_ONLY
+        )
+    )
     entries = min(ORM_SAMPLE_ENTRIES, recorded)
     objects = asyncio.run(import_baselines.orm_sample(spec.import_url, first_index, entries))
     orm = asyncio.run(import_baselines.orm_insert_seconds(spec.orm_url, objects))
@@ -142,13 +171,20 @@ def measure(spec: ChildSpec) -> dict[str, Any]:
     return {
         "rows": spec.rows,
         "recorded": recorded,
-        "import_seconds": round(seconds, 2),
-        "import_rows_per_second": round(spec.rows / seconds),
+        "core": compiled.status,
+        "import_seconds": round(run.seconds, 2),
+        "import_rows_per_second": round(spec.rows / run.seconds),
+        "import_us_per_row": _per_row_us(run.seconds, spec.rows),
+        "cpu_us_per_row": _per_row_us(run.cpu_seconds, spec.rows),
+        "awaited_db_us_per_row": _per_row_us(run.progress.database_seconds, spec.rows),
         "rss_before_import_mb": round(rss_before, 1),
         "peak_rss_mb": round(rss_peak, 1),
         "ru_maxrss_mb": round(ru_maxrss, 1),
-        "bare_seconds": round(bare, 2),
-        "bare_rows_per_second": round(spec.rows / bare),
+        "bare_seconds": round(bare["total"], 2),
+        "bare_rows_per_second": round(spec.rows / bare["total"]),
+        "bare_seconds_by_table": {table: round(spent, 3) for table, spent in bare.items()},
+        "entries_only_seconds": round(entries_only["total"], 2),
+        "entries_only_rows_per_second": round(spec.rows / entries_only["total"]),
         "orm_sample_entries": entries,
         "orm_seconds": round(orm, 2),
         "orm_rows_per_second": round(orm_rows / orm),

@@ -1,0 +1,59 @@
+"""The import benchmark's harness cannot rot: one tiny measured import yields every figure the
+report prints (figures, never timings, are asserted: this is not a timed test)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from benchmarks.import_files import write_import_file
+from benchmarks.imports_child import ChildSpec, measure
+from tests.conftest import Templates, fresh_database
+
+ROWS = 5_000  # enough rows per learner for the caps to take part, which the child checks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_one_measured_import_reports_every_figure(
+    backend: str, templates: Templates, tmp_path: Path
+) -> None:
+    """A 5,000-row import with its baselines reports positive speeds, CPU and wait per row, peak
+    RSS, the seconds of every table in the bare baseline, and which core ran."""
+    made = write_import_file(tmp_path / "bench.csv", ROWS)
+    with ExitStack() as stack:
+        urls = [stack.enter_context(fresh_database(backend, templates, tmp_path)) for _ in range(4)]
+        figures = measure(
+            ChildSpec(
+                path=str(made.path),
+                rows=made.rows,
+                malformed=made.malformed,
+                duplicates=made.duplicates,
+                import_url=urls[0],
+                bare_url=urls[1],
+                entries_url=urls[2],
+                orm_url=urls[3],
+            )
+        )
+    for name in (
+        "import_rows_per_second",
+        "cpu_us_per_row",
+        "peak_rss_mb",
+        "bare_rows_per_second",
+        "entries_only_rows_per_second",
+        "orm_rows_per_second",
+    ):
+        assert figures[name] > 0, name
+    assert figures["awaited_db_us_per_row"] >= 0
+    assert set(figures["bare_seconds_by_table"]) == {
+        "log_entry",
+        "outcome",
+        "person",
+        "tile_segment",
+        "learner_total",
+        "commit",
+        "total",
+    }
+    assert figures["core"]
