@@ -19,7 +19,7 @@ from creditbank.imports.headers import (
 )
 from creditbank.imports.json_array import json_item_bytes_max, read_json_array
 from creditbank.imports.readers import (
-    csv_record_chars_max,
+    csv_record_bytes_max,
     ndjson_line_bytes_max,
     read_csv,
     read_ndjson,
@@ -34,7 +34,7 @@ __all__ = [
     "HeaderMap",
     "RawRecord",
     "cell_values",
-    "csv_record_chars_max",
+    "csv_record_bytes_max",
     "detect_encoding",
     "encoding_head_bytes_min",
     "json_item_bytes_max",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 
 from creditbank.errors import FileFormatError
@@ -19,23 +18,21 @@ from creditbank.imports.headers import map_header
 from creditbank.imports.records import RawRecord, decode_object
 
 __all__ = [
-    "csv_record_chars_max",
+    "csv_record_bytes_max",
     "ndjson_line_bytes_max",
     "read_csv",
     "read_csv_cells",
     "read_ndjson",
 ]
 
-# Counted in decoded characters, because the csv module sees text; a CJK character is 2 bytes in
-# GB18030 and 3 in UTF-8, so the byte equivalent depends on the encoding.
-csv_record_chars_max = 64 * 1024
+# Counted in bytes of the file as sent, like the NDJSON limit: lines are cut from the bytes before
+# decoding, which is exact because \r and \n never occur inside a multi-byte character of UTF-8
+# or GB18030 (their continuation bytes are 0x80-0xBF, and 0x30-0x39, 0x40-0x7E, 0x80-0xFE).
+csv_record_bytes_max = 64 * 1024
 ndjson_line_bytes_max = 64 * 1024
 
 # csv refuses a field over its own limit (128 Ki characters by default); ours must stop us first.
-assert csv_record_chars_max < csv.field_size_limit()
-
-# A line and its ending, if it has one: \r\n, \r or \n.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+assert csv_record_bytes_max < csv.field_size_limit()
 
 
 def read_csv(
@@ -62,7 +59,7 @@ def read_csv_cells(
     header's cells (without a BOM) before the first row is read.
     """
     budget = _RecordBudget()
-    lines = _budgeted_lines(_decoded(chunks), budget)
+    lines = _charged(_decoded_lines(_csv_byte_lines(chunks)), budget)
     first = next(lines, None)
     if first is None:
         raise FileFormatError("empty", "the file has no header row")
@@ -91,104 +88,75 @@ def read_csv_cells(
 
 
 class _RecordBudget:
-    """Characters read into the current CSV record, and which row that record is (0 = header)."""
+    """Bytes read into the current CSV record, and which row that record is (0 = header)."""
 
     def __init__(self) -> None:
         self.row = 0
-        self.chars = 0
+        self.bytes = 0
 
     def start_next_record(self) -> None:
         self.row += 1
-        self.chars = 0
+        self.bytes = 0
 
 
 def _too_long(row: int) -> FileFormatError:
     where = "the header row" if row == 0 else f"data row {row}"
-    return FileFormatError("line_too_long", f"{where} is longer than {csv_record_chars_max} chars")
+    return FileFormatError("line_too_long", f"{where} is longer than {csv_record_bytes_max} bytes")
 
 
-def _budgeted_lines(pieces: Iterator[str], budget: _RecordBudget) -> Iterator[str]:
-    """Lines from decoded text, each charged to the record csv is reading when it takes it."""
-    splitter = _LineSplitter()
-    for piece in pieces:
-        for line in splitter.feed(piece):
-            budget.chars += len(line)
-            if budget.chars > csv_record_chars_max:
-                raise _too_long(budget.row)
-            yield line
-        # A line still without its end can only belong to the current record or a later one, so
-        # it alone past the limit is already too long; this is what stops a 2 GB line early.
-        if splitter.pending_chars + budget.chars > csv_record_chars_max:
-            raise _too_long(budget.row)
-    rest = splitter.finish()
-    if rest:
-        budget.chars += len(rest)
-        if budget.chars > csv_record_chars_max:
-            raise _too_long(budget.row)
-        yield rest
+def _csv_byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines of the file's bytes, endings kept (csv needs them to tell a newline inside a quoted
+    field from the end of a record).
 
-
-# Characters str.splitlines also breaks at, which csv keeps inside a field.
-_OTHER_LINE_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-class _LineSplitter:
-    """Cuts text fed in pieces into lines ending in \\r\\n, \\r or \\n, endings kept.
-
-    That is what csv expects from a file opened with newline="": it needs the endings to tell a
-    newline inside a quoted field from the end of a record. The unfinished end of a piece (or a
-    final \\r, which a \\n at the start of the next piece may join) waits for the next piece.
+    ``bytes.splitlines`` cuts only at \r\n, \r and \n, which is what csv expects of a file
+    opened with newline=""; a piece's unfinished last line (or a final \r, which a \n at the
+    start of the next piece may join) waits for the next piece. An unfinished line already past
+    the limit is given as it is and reading stops: whichever record it belongs to is too long,
+    and ``_charged`` says which when csv takes it. This is what stops a 2 GB line early.
     """
-
-    def __init__(self) -> None:
-        self._pending = ""
-
-    @property
-    def pending_chars(self) -> int:
-        return len(self._pending)
-
-    def feed(self, text: str) -> list[str]:
-        if not text:
-            return []
-        text = self._pending + text
-        if _OTHER_LINE_BREAKS.search(text) is None:
-            lines = text.splitlines(keepends=True)  # the fast path: only \r\n, \r and \n
-        else:
-            lines = [match.group() for match in _LINE.finditer(text)]
-        # Also a last line ending in \r, since it is a \r\n if the next piece starts with \n.
-        self._pending = lines.pop() if lines[-1][-1] != "\n" else ""
-        return lines
-
-    def finish(self) -> str:
-        rest, self._pending = self._pending, ""
-        return rest
+    pending = b""
+    for chunk in chunks:
+        if b"\x00" in chunk:  # a binary tail pasted onto text must not slip past the head's check
+            raise FileFormatError("not_text", "the file contains NUL bytes; save it as CSV text")
+        lines = (pending + chunk).splitlines(keepends=True)
+        pending = lines.pop() if lines and lines[-1][-1:] != b"\n" else b""
+        yield from lines
+        if len(pending) > csv_record_bytes_max:
+            break
+    if pending:
+        yield pending
 
 
-def _decoded(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Text from CSV bytes: the encoding detected from the head, then decoded incrementally."""
-    iterator = iter(chunks)
-    head_parts: list[bytes] = []
+def _decoded_lines(lines: Iterator[bytes]) -> Iterator[tuple[str, int]]:
+    """Each line as text with its length in bytes: the encoding is detected from the file's
+    head, then every line is decoded (a line never splits a character, see above)."""
+    head: list[bytes] = []
     head_bytes = 0
-    for chunk in iterator:
-        head_parts.append(chunk)
-        head_bytes += len(chunk)
+    for line in lines:
+        head.append(line)
+        head_bytes += len(line)
         if head_bytes >= encoding_head_bytes_min:
             break
-    head = b"".join(head_parts)
     if not head:
         raise FileFormatError("empty", "the file is empty")
-    encoding = detect_encoding(head)
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    encoding = detect_encoding(b"".join(head))
+    decode = codecs.getincrementaldecoder(encoding)(errors="strict").decode
     try:
-        yield decoder.decode(head)
-        for chunk in iterator:
-            # The head was checked for NUL; a binary tail pasted onto text must not slip past.
-            if b"\x00" in chunk:
-                raise FileFormatError("not_text", "the file contains NUL bytes")
-            yield decoder.decode(chunk)
-        yield decoder.decode(b"", final=True)
+        for line in itertools.chain(head, lines):
+            yield decode(line), len(line)
+        if rest := decode(b"", True):  # a character cut off by the end of the file
+            yield rest, 0
     except UnicodeDecodeError as error:
         raise FileFormatError("wrong_encoding", f"bytes that are not {encoding}") from error
+
+
+def _charged(lines: Iterator[tuple[str, int]], budget: _RecordBudget) -> Iterator[str]:
+    """Lines for csv, each charged to the record csv is reading when it takes it."""
+    for text, size in lines:
+        budget.bytes += size
+        if budget.bytes > csv_record_bytes_max:
+            raise _too_long(budget.row)
+        yield text
 
 
 def read_ndjson(chunks: Iterable[bytes]) -> Iterator[RawRecord]:

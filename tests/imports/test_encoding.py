@@ -24,7 +24,7 @@ def test_public_names_are_pinned() -> None:
             "HeaderMap",
             "RawRecord",
             "cell_values",
-            "csv_record_chars_max",
+            "csv_record_bytes_max",
             "detect_encoding",
             "encoding_head_bytes_min",
             "json_item_bytes_max",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from creditbank.errors import FileFormatError
 from creditbank.imports import (
     RawRecord,
-    csv_record_chars_max,
+    csv_record_bytes_max,
     csv_rows,
     json_item_bytes_max,
     ndjson_line_bytes_max,
@@ -24,7 +24,7 @@ from creditbank.imports import (
     read_json_array,
     read_ndjson,
 )
-from creditbank.imports.readers import _LineSplitter
+from creditbank.imports.readers import _csv_byte_lines
 
 Reader = Callable[[Iterable[bytes]], Iterator[RawRecord]]
 
@@ -168,16 +168,19 @@ def _lines_naive(text: str) -> list[str]:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    text=st.text(alphabet=st.sampled_from(["a", "学", "\r", "\n", "\u2028", "\x85"])),
+    text=st.text(alphabet=st.sampled_from(["a", "学", "\r", "\n", "\u2028", "\x85", "\x0b"])),
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
     sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6),
 )
-def test_line_splitter_agrees_with_a_naive_split(text: str, sizes: list[int]) -> None:
-    """Fed in any pieces (a \\r\\n may be cut in two), the splitter gives csv the same lines."""
-    splitter = _LineSplitter()
-    pieces = [text[start : start + size] for start, size in _cuts(len(text), sizes)]
-    lines = [line for piece in pieces for line in splitter.feed(piece)]
-    rest = splitter.finish()
-    assert ([*lines, rest] if rest else lines) == _lines_naive(text)
+def test_byte_line_splitter_agrees_with_a_naive_split(
+    text: str, encoding: str, sizes: list[int]
+) -> None:
+    """Fed the encoded text in any pieces (a \\r\\n or a character may be cut in two), the byte
+    splitter gives csv the lines of a naive split at \\r\\n, \\r and \\n only."""
+    data = text.encode(encoding)
+    pieces = [data[start : start + size] for start, size in _cuts(len(data), sizes)]
+    lines = list(_csv_byte_lines(pieces))
+    assert [line.decode(encoding) for line in lines] == _lines_naive(text)
 
 
 def _cuts(length: int, sizes: list[int]) -> Iterator[tuple[int, int]]:
@@ -269,15 +272,71 @@ def test_csv_endless_header_stops() -> None:
     assert "header" in caught.value.message
 
 
-def test_csv_record_just_under_the_limit_is_read() -> None:
-    """A record of exactly the limit is accepted; the limit is not off by one."""
+@pytest.mark.parametrize(("encoding", "character_bytes"), [("utf-8", 3), ("gb18030", 2)])
+def test_csv_record_limit_counts_bytes_of_the_file(encoding: str, character_bytes: int) -> None:
+    """A row of Chinese text is measured in the bytes the file spends on it: exactly the limit
+    is read, one byte more is line_too_long, though far fewer characters than the limit."""
     header = "record_id,learner_id,course_code,course_title,hours,result,completed_on\r\n"
-    row = "R1,L1,C1,,1,passed,2026-01-01\r\n"
-    title = "t" * (csv_record_chars_max - len(row))
-    data = (header + row.replace(",,", f",{title},")).encode()
-    records = list(csv_reader(chunked(data, [1000])))
+    row = "R1,L1,C1,{title},1,passed,2026-01-01\r\n"
+    room = csv_record_bytes_max - len(row.format(title="").encode(encoding))
+    # 张 in GB18030 (D5 C5) is not UTF-8, so the file is read as GB18030 (学, D1 A7, would be).
+    title = "张" * (room // character_bytes) + "t" * (room % character_bytes)
+    exact = (header + row.format(title=title)).encode(encoding)
+    assert len(row.format(title=title).encode(encoding)) == csv_record_bytes_max
+    assert len(row.format(title=title)) < csv_record_bytes_max // 2 + 100  # chars: far under
+    records = list(csv_reader(chunked(exact, [1000])))
     assert records[0].fields["course_title"] == title
-    assert reason(csv_reader, [data.replace(b"R1", b"R12")]) == "line_too_long"
+    over = (header + row.format(title=title + "t")).encode(encoding)
+    assert reason(csv_reader, chunked(over, [1000])) == "line_too_long"
+
+
+def test_a_record_over_several_lines_is_charged_all_of_them() -> None:
+    """A quoted cell with line breaks (Excel's Alt+Enter) makes one record of several lines:
+    the limit is on their bytes together, and the error names the data row, not a line."""
+    header = "record_id,learner_id,course_code,course_title,hours,result,completed_on\r\n"
+    line = "学" * 1000 + "\r\n"  # 3,002 bytes of UTF-8
+    lines = csv_record_bytes_max // len(line.encode()) + 1
+    good = "R1,L1,C1,short,1,passed,2026-01-01\r\n"
+    data = (header + good + 'R2,L2,C2,"' + line * lines + '",1,passed,2026-01-01\r\n').encode()
+    with pytest.raises(FileFormatError) as caught:
+        list(csv_reader(chunked(data, [4096])))
+    assert caught.value.reason_code == "line_too_long"
+    assert "data row 2" in caught.value.message
+    fits = (header + 'R2,L2,C2,"' + line * (lines - 2) + '",1,passed,2026-01-01\r\n').encode()
+    assert len(list(csv_reader([fits]))) == 1
+
+
+_csv_text = st.text(
+    alphabet=st.sampled_from(["a", "学", "𠀀", "Ж", "λ", " ", ",", '"', "\r", "\n", "\u2028"]),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cells=st.lists(st.lists(_csv_text, min_size=7, max_size=7), min_size=1, max_size=6),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+    ending=st.sampled_from(["\r\n", "\n", "\r"]),
+    sizes=st.lists(st.integers(1, 50), min_size=1, max_size=5),
+)
+def test_cutting_bytes_into_lines_changes_no_cell(
+    cells: list[list[str]], encoding: str, ending: str, sizes: list[int]
+) -> None:
+    """Any CSV text (CJK, astral, Cyrillic and Greek, quotes, delimiters, line breaks inside
+    quoted cells), in any accepted encoding and cut into any pieces, reads as the csv module
+    reads the whole decoded text: splitting bytes before decoding changes nothing."""
+    header = "record_id,learner_id,course_code,course_title,hours,result,completed_on"
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator=ending).writerows([header.split(","), *cells])
+    text = buffer.getvalue()
+    data = text.encode(encoding)
+    pieces = [data[start : start + size] for start, size in _cuts(len(data), sizes)]
+    rows = csv.reader(io.StringIO(text, newline=""))
+    expected = [row for row in rows if any(cell.strip() for cell in row)][1:]
+    if not expected:  # every data row blank: the file is refused as empty
+        assert reason(csv_reader, pieces) == "empty"
+        return
+    assert [record.text for record in csv_reader(pieces)] == expected
 
 
 def ndjson_lines() -> bytes:
