@@ -45,7 +45,7 @@ _FREE_TEXT_SPACE = re.compile("[ \t\n\r\x85\u2028\u2029]+")
 _LATEST_TIMEZONE_OFFSET = datetime.timedelta(hours=14)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)  # an import holds one per learner
 class PersonalData:
     learner_ref: str
     id_type: str

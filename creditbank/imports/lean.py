@@ -139,12 +139,9 @@ class LeanPreparer:
         return Prepared(raw.number, entry, personal, draft.digest, draft)
 
     def learner(self, id_type: str, learner_id: str) -> tuple[str, str]:
-        """The learner's ref and normalised identifier (without its type), or MalformedError."""
-        try:
-            return _remember(self._learners, (id_type, learner_id), self._learner)
-        except _Refusal as refusal:
-            refused = refusal.refused
-            raise MalformedError(refused.field, refused.reason) from None
+        """The learner's ref and normalised identifier (without its type), or MalformedError;
+        not remembered here: the row core, which asks, remembers the learner itself."""
+        return self._learner((id_type, learner_id))
 
     def _learner(self, key: tuple[str, str]) -> tuple[str, str]:
         identifier = normalise_identifier(*key, issuer_id=self._issuer_id)

@@ -1,19 +1,25 @@
-"""Learners' running totals during a long import: spilled to a temporary table, merged at seal.
+"""Learners' running totals during a long import: spilled to a temporary table, summed at seal.
 
 An import keeps the totals of the learners it has met recently in memory. Past a bound it hands
-their deltas to ``TotalsSpill``: one COPY (executemany on SQLite) into a temporary table of the
-log's transaction, with no index and no conflict handling, so spilling costs what inserting the
-rows costs. A learner met again is read back with one array-bound query (their committed totals
-plus what the import spilled), never an ``IN`` list with a parameter per learner. ``merge``
-adds every spilled delta to ``learner_total`` in one statement at seal.
+their deltas to ``TotalsSpill``: one COPY (executemany on SQLite) into a temporary table with no
+key and no conflict handling, so spilling costs what inserting the rows costs. A learner met
+again is read back with one array-bound query, never an ``IN`` list with a parameter per
+learner. ``drain`` streams the sums of what was spilled, for the seal to add to
+``learner_total``.
+
+The table lives in the session of the import's *reader* (the snapshot it reads committed state
+from), not of the log's connection: the log's connection is busy with the import's writes, and
+a read queued behind them would stall the row loop. A temporary table is the session's own, so
+writing it does not touch the log or need its lock, on SQLite as on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.rules.engine import TotalKey
@@ -23,6 +29,8 @@ from creditbank.storage.import_rows import driver_connection
 __all__ = ["TotalsSpill", "committed_totals"]
 
 _SPILL_TABLE = "import_total_spill"
+# Summed deltas read back per batch at seal: one add_totals statement's worth.
+drain_rows = 10_000
 _COLUMNS = ("learner_ref", "scope", "subject", "period", "credits")
 _TOTAL_COLUMNS = "learner_ref, scope, subject, period, credits"
 _READ_SPILL = (
@@ -61,16 +69,11 @@ class TotalsSpill:
         self._created = False
         self.learners: set[str] = set()  # whose deltas are in the table
 
-    def set_aside(self, deltas: Iterable[tuple[TotalKey, int]]) -> list[tuple[Any, ...]]:
-        """The rows ``write`` will spill; their learners count as spilled from now on, so a
-        read queued after the write looks for them."""
+    async def write(self, deltas: Iterable[tuple[TotalKey, int]]) -> None:
         rows = [(*key, amount) for key, amount in deltas if amount]
-        self.learners.update(row[0] for row in rows)
-        return rows
-
-    async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        self.learners.update(row[0] for row in rows)
         connection = self._connection
         if not self._created:
             await self._create()
@@ -100,31 +103,39 @@ class TotalsSpill:
             )
         return {(row[0], row[1], row[2], row[3]): int(row[4]) for row in rows}
 
-    async def merge(self) -> None:
-        """Add every spilled delta to ``learner_total`` and drop the table."""
+    async def drain(self) -> AsyncIterator[list[tuple[TotalKey, int]]]:
+        """Every spilled delta, summed per total, in batches of ``drain_rows``; the table is then
+        dropped. Streamed, so a million-row import never holds all its deltas at once."""
         if not self._created:
             return
-        await self._connection.exec_driver_sql(
-            f"INSERT INTO learner_total ({_TOTAL_COLUMNS}) "  # noqa: S608
-            f"SELECT learner_ref, scope, subject, period, SUM(credits) FROM {_SPILL_TABLE} "
-            # SQLite needs a WHERE to tell the ON CONFLICT below from a join's ON.
-            "WHERE true GROUP BY learner_ref, scope, subject, period "
-            "ON CONFLICT (learner_ref, scope, subject, period) "
-            "DO UPDATE SET credits = learner_total.credits + excluded.credits"
+        result = await self._connection.stream(
+            sa.text(
+                f"SELECT learner_ref, scope, subject, period, SUM(credits) FROM {_SPILL_TABLE} "  # noqa: S608
+                "GROUP BY learner_ref, scope, subject, period"
+            )
         )
-        await self._connection.exec_driver_sql(f"DROP TABLE {_SPILL_TABLE}")
+        async for part in result.partitions(drain_rows):
+            yield [((row[0], row[1], row[2], row[3]), int(row[4])) for row in part]
+        await result.close()
+        # PostgreSQL drops it when the reader's transaction ends (and refuses to while the
+        # cursor's portal lives); SQLite would keep it in the pooled connection.
+        if is_sqlite(self._connection):
+            await self._connection.exec_driver_sql(f"DROP TABLE {_SPILL_TABLE}")
         self._created = False
         self.learners.clear()
 
     async def _create(self) -> None:
         # No key: rows are only appended. The index serves the read-back of learners met again
-        # (in a file in no particular order, most of them). PostgreSQL drops the table with the
-        # transaction however it ends; SQLite's rollback undoes the CREATE.
-        suffix = "" if is_sqlite(self._connection) else " ON COMMIT DROP"
+        # (in a file in no particular order, most of them). PostgreSQL drops the table when the
+        # reader's transaction ends; SQLite keeps it in the pooled connection unless ``drain``
+        # dropped it (a dry run or rejected batch never drains), so a leftover goes first.
+        sqlite = is_sqlite(self._connection)
+        schema = "temp" if sqlite else "pg_temp"
+        await self._connection.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{_SPILL_TABLE}")
         await self._connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {_SPILL_TABLE} (learner_ref TEXT NOT NULL, scope TEXT NOT "
             "NULL, subject TEXT NOT NULL, period TEXT NOT NULL, credits BIGINT NOT NULL)"
-            f"{suffix}"
+            f"{'' if sqlite else ' ON COMMIT DROP'}"
         )
         await self._connection.exec_driver_sql(
             f"CREATE INDEX {_SPILL_TABLE}_learner ON {_SPILL_TABLE} (learner_ref)"

@@ -316,6 +316,26 @@ async def test_caps_hold_when_totals_leave_memory_mid_import(
     assert (await replay_log(ready_bank.engine)).differences == []
 
 
+async def test_a_dry_run_spills_totals_too_and_awards_what_the_commit_does(
+    ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spill lives on the reader's session, so a dry run bounds its memory the same way:
+    with room for 2 learners, its row results (awards, caps) equal those of committing."""
+    monkeypatch.setattr(importer, "learners_in_memory_max", 2)
+    monkeypatch.setattr(importer, "import_chunk_rows", 256)
+    data = csv_bytes([row(n, learner_id=resident_id(n % 7), hours="32") for n in range(1, 1_201)])
+    dry = await run_file(ready_bank, tmp_path, data, dry_run=True)
+    done = await run_file(ready_bank, tmp_path, data)
+    assert (dry.result, done.result) == ("dry_run", "committed")
+
+    def decided(job_id: str) -> list[tuple[str, str | None]]:
+        rows = ready_bank.imports.files(job_id).read_results()
+        return [(r.status, r.credits) for r in rows]
+
+    assert decided(dry.job_id) == decided(done.job_id)
+    assert any(status == "capped" for status, _ in decided(done.job_id))
+
+
 async def test_an_import_larger_than_an_in_memory_append_commits(
     ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

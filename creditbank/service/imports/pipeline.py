@@ -19,9 +19,8 @@ import contextlib
 import datetime
 import gc
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 
 from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,6 +39,7 @@ from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
 from creditbank.storage.import_totals import TotalsSpill, committed_totals
+from creditbank.storage.projections import add_totals
 from schemas.entries import BatchCommitted, BatchCounts
 from schemas.imports import ImportFormat, ImportResult, OnError
 
@@ -53,9 +53,8 @@ FileFormat = ImportFormat  # the name the command line knows it by
 # larger chunks gained nothing measurable.
 import_chunk_rows = 4_096
 chunks_queued_max = 1
-# Learners whose running totals a committing import keeps in memory before it spills their
-# deltas to its transaction (``TotalsSpill``) and forgets them; a dry run cannot write and
-# keeps them all.
+# Learners whose running totals an import keeps in memory before it spills their deltas
+# (``TotalsSpill``, on the reader's session) and forgets them.
 learners_in_memory_max = 20_000
 # Allocations between collections of the youngest generation while an import runs (default 700).
 gc_young_allocations = 100_000
@@ -195,8 +194,7 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
         committed_at=format_timestamp(run.now),
     )
     batch_index = await stream.add([SealedEntry(batch)])
-    if database.spill is not None:
-        await database.spill.merge()
+    await database.add_spilled_totals()
     await stream.seal(classifier.deltas.items())
     return ImportOutcome(
         result="committed",
@@ -225,13 +223,14 @@ def _fewer_collections() -> Iterator[None]:
 
 
 class _Database:
-    """The import's database side: reads of committed state on the reader, everything on the
-    log's connection through the ordered writer (a dry run reads its snapshot directly)."""
+    """The import's database side. The log's connection is the ordered writer's alone (entries,
+    tiles, outcomes, people); the reader answers the row loop (banked records, committed totals)
+    and hosts the totals spill, so no read waits behind a write."""
 
     def __init__(self, run: FileRun) -> None:
         self.run = run
         self.writer = None if run.stream is None else OrderedWriter()
-        self.spill = None if run.stream is None else TotalsSpill(run.connection)
+        self.spill = TotalsSpill(run.reader)
         self._read_seconds = 0.0
 
     async def banked(self, record_ids: list[str]) -> dict[str, Banked]:
@@ -244,10 +243,8 @@ class _Database:
         """Committed totals, plus what this import spilled of these learners."""
         started = time.perf_counter()
         totals = await committed_totals(self.run.reader, refs)
-        spill, writer = self.spill, self.writer
-        if spill is not None and writer is not None and refs and spill.learners:
-            for key, amount in (await writer.call(partial(spill.read, refs))).items():
-                totals[key] = totals.get(key, 0) + amount
+        for key, amount in (await self.spill.read(refs)).items():
+            totals[key] = totals.get(key, 0) + amount
         self._waited(started)
         return totals
 
@@ -265,34 +262,36 @@ class _Database:
             await placed.store()
             await upsert_people(connection, people)
 
-        await self._submit(write)
+        started = time.perf_counter()
+        await self.writer.submit(write)
+        self._waited(started)
 
     async def set_totals_aside(self, deltas: dict[TotalKey, int]) -> None:
-        assert self.spill is not None
-        await self._submit(partial(self.spill.write, self.spill.set_aside(deltas.items())))
+        started = time.perf_counter()
+        await self.spill.write(deltas.items())
+        self._waited(started)
+
+    async def add_spilled_totals(self) -> None:
+        """Add the spilled deltas to the learners' totals, in the log's transaction (the writer
+        has finished with its connection)."""
+        started = time.perf_counter()
+        async for batch in self.spill.drain():
+            await add_totals(self.run.connection, batch)
+        self._waited(started)
 
     async def finish(self) -> None:
         if self.writer is not None:
+            started = time.perf_counter()
             await self.writer.finish()
-            self._account()
+            self._waited(started)
 
     async def cancel(self) -> None:
         if self.writer is not None:
             await self.writer.cancel()
 
-    async def _submit(self, work: Callable[[], Awaitable[None]]) -> None:
-        assert self.writer is not None
-        await self.writer.submit(work)
-        self._account()
-
     def _waited(self, started: float) -> None:
         self._read_seconds += time.perf_counter() - started
-        self._account()
-
-    def _account(self) -> None:
-        # The writer's own waits include the reads it ran for us (``call``): counted once.
-        writer_waited = 0.0 if self.writer is None else self.writer.waited
-        self.run.progress.database_seconds = self._read_seconds + writer_waited
+        self.run.progress.database_seconds = self._read_seconds
 
 
 async def _classify_rows(
@@ -327,7 +326,7 @@ async def _classify_rows(
             writing = False  # the batch is rejected; go on classifying for the report
         if writing and chunk.entries:
             await database.store(chunk)
-        if database.spill is not None and classifier.learners_in_memory > learners_in_memory_max:
+        if classifier.learners_in_memory > learners_in_memory_max:
             await database.set_totals_aside(classifier.take_deltas())
         results.write(chunk.results)
         progress.rows += len(rows)

@@ -3,9 +3,8 @@
 The row loop hands each chunk's writes (entries, tiles, outcomes, people, spilled totals) to
 ``OrderedWriter`` and goes on classifying the next chunk while PostgreSQL (or SQLite's thread)
 stores this one. A connection runs one statement at a time, so every use of the log's
-connection goes through the writer, in the order submitted: a read that must see the import's
-own writes (``call``) waits for the writes before it. At most ``writes_queued_max`` chunks wait,
-which bounds memory; a failed write fails the next ``submit``, ``call`` or ``finish``, and the
+connection goes through the writer, in the order submitted. At most ``writes_queued_max`` chunks
+wait, which bounds memory; a failed write fails the next ``submit`` or ``finish``, and the
 caller's transaction then rolls everything back.
 """
 
@@ -13,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 __all__ = ["OrderedWriter", "writes_queued_max"]
 
-T = TypeVar("T")
 Work = Callable[[], Awaitable[Any]]
 
 # Chunks of writes waiting behind the one being written: one keeps the database busy while the
@@ -28,8 +25,7 @@ writes_queued_max = 1
 
 
 class OrderedWriter:
-    """Runs submitted work one item at a time, in order; ``waited`` is the seconds callers spent
-    waiting for it (the database time the overlap did not hide)."""
+    """Runs submitted work one item at a time, in order."""
 
     def __init__(self) -> None:
         self._queue: asyncio.Queue[tuple[Work, asyncio.Future[Any]] | None] = asyncio.Queue(
@@ -37,33 +33,17 @@ class OrderedWriter:
         )
         self._task = asyncio.create_task(self._run())
         self._failure: BaseException | None = None
-        self.waited = 0.0
 
     async def submit(self, work: Work) -> None:
         """Queue work; returns as soon as there is room, without waiting for it to run."""
         self._raise_failure()
-        started = time.perf_counter()
         await self._queue.put((work, asyncio.get_running_loop().create_future()))
-        self.waited += time.perf_counter() - started
-
-    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Run work after everything submitted before it, and return its result."""
-        self._raise_failure()
-        started = time.perf_counter()
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, done))
-        try:
-            return await done
-        finally:
-            self.waited += time.perf_counter() - started
 
     async def finish(self) -> None:
         """Wait for every submitted write; raise the first failure."""
         self._raise_failure()
-        started = time.perf_counter()
         await self._queue.put(None)
         await self._task
-        self.waited += time.perf_counter() - started
         self._raise_failure()
 
     async def cancel(self) -> None:
