@@ -28,6 +28,7 @@ import msgspec
 
 from creditbank.imports.prepare import Prepared, Unreadable
 from creditbank.imports.row_results import RowResult
+from creditbank.imports.running_totals import RunningTotals
 from creditbank.imports.seen import SeenRecordIds
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import PersonalData
@@ -87,39 +88,44 @@ class Classifier:
     ) -> None:
         self.issuer_kind = issuer_kind
         self.rulebook = rulebook
-        self.totals: dict[TotalKey, int] = {}
-        self.deltas: dict[TotalKey, int] = {}
+        self.totals = RunningTotals()
         self.counts: dict[str, int] = dict.fromkeys(ROW_STATUSES, 0)
         self._seen = SeenRecordIds() if seen is None else seen
-        self._learners: set[str] = set()
         self._people: dict[str, bool] = {}  # learners whose data is written: with a name?
 
     def learners_to_load(self, rows: Sequence[Prepared | Unreadable]) -> list[str]:
         """Learners of these rows whose banked totals are not loaded yet; marks them loaded."""
+        totals = self.totals
         fresh = {
             row.entry.learner_ref
             for row in rows
-            if isinstance(row, Prepared) and row.entry.learner_ref not in self._learners
+            if isinstance(row, Prepared) and not totals.has_learner(row.entry.learner_ref)
         }
-        self._learners.update(fresh)
+        for learner_ref in fresh:
+            totals.add_learner(learner_ref)
         return sorted(fresh)
 
     def load_totals(self, totals: Mapping[TotalKey, int]) -> None:
+        """The banked totals of learners ``learners_to_load`` just named."""
         for key, amount in totals.items():
-            self.totals[key] = self.totals.get(key, 0) + amount
+            self.totals.load(key, amount)
 
     @property
     def learners_in_memory(self) -> int:
-        return len(self._learners)
+        return self.totals.learners
+
+    def deltas(self) -> dict[TotalKey, int]:
+        """What the import has added to each learner's totals so far."""
+        return dict(self.totals.deltas())
 
     def take_deltas(self) -> dict[TotalKey, int]:
         """Hand over the deltas so far and forget every learner's totals.
 
-        The caller stores the deltas where ``learners_to_load`` will find them again (the append's
-        transaction), so memory holds only the learners since the last hand-over.
+        The caller stores the deltas where ``learners_to_load`` will find them again (the
+        import's spill), so memory holds only the learners since the last hand-over.
         """
-        deltas = self.deltas
-        self.totals, self.deltas, self._learners = {}, {}, set()
+        deltas = self.deltas()
+        self.totals = RunningTotals()
         return deltas
 
     def classify(
@@ -198,11 +204,10 @@ class Classifier:
 
     def _evaluate(self, row: Prepared, chunk: ChunkResult) -> RowResult:
         assert self.issuer_kind is not None
-        decision = self.rulebook.evaluate(row.entry, self.issuer_kind, self.totals)
-        totals, deltas = self.totals, self.deltas
+        totals = self.totals
+        decision = self.rulebook.evaluate(row.entry, self.issuer_kind, totals)
         for key, amount in decision.deltas:
-            totals[key] = totals.get(key, 0) + amount
-            deltas[key] = deltas.get(key, 0) + amount
+            totals.add(key, amount)
         award = decision.award
         if row.draft is not None:
             sealed = SealedEntry.outcome(row.draft, award)

@@ -53,9 +53,11 @@ FileFormat = ImportFormat  # the name the command line knows it by
 # larger chunks gained nothing measurable.
 import_chunk_rows = 4_096
 chunks_queued_max = 1
-# Learners whose running totals an import keeps in memory before it spills their deltas
-# (``TotalsSpill``, on the reader's session) and forgets them.
-learners_in_memory_max = 20_000
+# Learners whose running totals an import keeps in memory (``RunningTotals``, about 150 bytes a
+# learner: 38 MB) before it spills their deltas (``TotalsSpill``, on the reader's session) and
+# forgets them. A million-row file of 125,000 learners never spills; a file with more learners
+# than this, in no particular order, reads most of them back from the spill.
+learners_in_memory_max = 250_000
 # Allocations between collections of the youngest generation while an import runs (default 700).
 gc_young_allocations = 100_000
 # Rows prepared between yields to the event loop, so the connection never waits long for us.
@@ -195,7 +197,7 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     )
     batch_index = await stream.add([SealedEntry(batch)])
     await database.add_spilled_totals()
-    await stream.seal(classifier.deltas.items())
+    await stream.seal(classifier.deltas().items())
     return ImportOutcome(
         result="committed",
         counts=counts,
