@@ -20,7 +20,7 @@ file again must commit nothing and fail nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, get_args
 
@@ -114,19 +114,19 @@ class Classifier:
     def learners_in_memory(self) -> int:
         return self.totals.learners
 
-    def deltas(self) -> dict[TotalKey, int]:
-        """What the import has added to each learner's totals so far."""
-        return dict(self.totals.deltas())
+    def deltas(self) -> Iterator[tuple[TotalKey, int]]:
+        """What the import has added to each learner's totals so far, one total at a time (a
+        million-row import has hundreds of thousands)."""
+        return self.totals.deltas()
 
-    def take_deltas(self) -> dict[TotalKey, int]:
+    def take_deltas(self) -> Iterator[tuple[TotalKey, int]]:
         """Hand over the deltas so far and forget every learner's totals.
 
         The caller stores the deltas where ``learners_to_load`` will find them again (the
         import's spill), so memory holds only the learners since the last hand-over.
         """
-        deltas = self.deltas()
-        self.totals = RunningTotals()
-        return deltas
+        handed, self.totals = self.totals, RunningTotals()
+        return handed.deltas()
 
     def classify(
         self, rows: Sequence[Prepared | Unreadable], banked: Mapping[str, Banked]

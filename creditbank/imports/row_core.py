@@ -15,9 +15,9 @@ made a good value always makes the same one. Columns new on every row (record id
 number, evidence digest) are converted and checked per row with the reference's own type and
 step, never remembered.
 
-This module is compiled by Cython when the package is built (``setup.py``); the pure module is
-the same code and the fallback. The differential tests import files through both and the
-reference and compare every table, tile, root and row result.
+mypyc compiles this module when the package is installed (``setup.py``, ``creditbank.compiled``);
+the source is the fallback and the reference. The differential tests import files through it,
+compiled and pure, and through the reference, and compare every table, tile, root and row result.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ writing it does not touch the log or need its lock, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,8 +26,9 @@ from creditbank.rules.engine import TotalKey
 from creditbank.storage.engine import is_sqlite
 from creditbank.storage.import_rows import driver_connection
 
-__all__ = ["TotalsSpill", "committed_totals"]
+__all__ = ["TotalsSpill", "batched", "committed_totals"]
 
+T = TypeVar("T")
 _SPILL_TABLE = "import_total_spill"
 # Summed deltas read back per batch at seal: one add_totals statement's worth.
 drain_rows = 10_000
@@ -37,6 +38,18 @@ _READ_SPILL = (
     f"SELECT learner_ref, scope, subject, period, SUM(credits) FROM {_SPILL_TABLE} "  # noqa: S608
     "WHERE learner_ref {refs} GROUP BY learner_ref, scope, subject, period"
 )
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (itertools.batched, which Python 3.11 lacks)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 async def committed_totals(
@@ -70,9 +83,13 @@ class TotalsSpill:
         self.learners: set[str] = set()  # whose deltas are in the table
 
     async def write(self, deltas: Iterable[tuple[TotalKey, int]]) -> None:
-        rows = [(*key, amount) for key, amount in deltas if amount]
-        if not rows:
-            return
+        """Spill the deltas, ``drain_rows`` at a time (never all of them in memory at once)."""
+        for batch in batched(deltas, drain_rows):
+            rows = [(*key, amount) for key, amount in batch if amount]
+            if rows:
+                await self._write(rows)
+
+    async def _write(self, rows: list[tuple[Any, ...]]) -> None:
         self.learners.update(row[0] for row in rows)
         connection = self._connection
         if not self._created:

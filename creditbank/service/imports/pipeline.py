@@ -38,7 +38,7 @@ from creditbank.service.imports.writer import OrderedWriter
 from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
-from creditbank.storage.import_totals import TotalsSpill, committed_totals
+from creditbank.storage.import_totals import TotalsSpill, batched, committed_totals, drain_rows
 from creditbank.storage.projections import add_totals
 from schemas.entries import BatchCommitted, BatchCounts
 from schemas.imports import ImportFormat, ImportResult, OnError
@@ -196,8 +196,8 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
         committed_at=format_timestamp(run.now),
     )
     batch_index = await stream.add([SealedEntry(batch)])
-    await database.add_spilled_totals()
-    await stream.seal(classifier.deltas().items())
+    await database.add_totals(classifier.deltas())
+    await stream.seal()
     return ImportOutcome(
         result="committed",
         counts=counts,
@@ -268,15 +268,18 @@ class _Database:
         await self.writer.submit(write)
         self._waited(started)
 
-    async def set_totals_aside(self, deltas: dict[TotalKey, int]) -> None:
+    async def set_totals_aside(self, deltas: Iterator[tuple[TotalKey, int]]) -> None:
         started = time.perf_counter()
-        await self.spill.write(deltas.items())
+        await self.spill.write(deltas)
         self._waited(started)
 
-    async def add_spilled_totals(self) -> None:
-        """Add the spilled deltas to the learners' totals, in the log's transaction (the writer
-        has finished with its connection)."""
+    async def add_totals(self, in_memory: Iterator[tuple[TotalKey, int]]) -> None:
+        """Add the import's deltas to the learners' totals in the log's transaction (the writer
+        has finished with its connection): those in memory and those spilled, a batch at a
+        time, never all at once."""
         started = time.perf_counter()
+        for batch in batched(in_memory, drain_rows):
+            await add_totals(self.run.connection, batch)
         async for batch in self.spill.drain():
             await add_totals(self.run.connection, batch)
         self._waited(started)
