@@ -336,6 +336,41 @@ async def test_a_dry_run_spills_totals_too_and_awards_what_the_commit_does(
     assert any(status == "capped" for status, _ in decided(done.job_id))
 
 
+async def test_a_write_failing_mid_import_leaves_nothing_and_the_same_file_then_commits(
+    ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer stores chunks while the next are classified; when the third chunk's write
+    fails, the import fails as a whole: no entry, outcome or person of it is left, the log
+    verifies, and the same file sent again commits every row once."""
+    monkeypatch.setattr(importer, "import_chunk_rows", 64)
+    monkeypatch.setattr(importer, "prepare_slice_rows", 64)
+    data = csv_bytes([row(n, learner_id=resident_id(n % 11)) for n in range(1, 401)])
+    size_before = await _log_size(ready_bank)
+    real_upsert = importer.upsert_people
+    calls = 0
+
+    async def failing_upsert(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the database went away")
+        await real_upsert(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "upsert_people", failing_upsert)
+    failed = await run_file(ready_bank, tmp_path, data)
+    assert (failed.state, failed.error_code) == ("failed", "internal_error")
+    assert calls == 3  # the failure came mid-file, with chunks still to classify
+    assert await _log_size(ready_bank) == size_before
+    assert await _table_rows(ready_bank, "outcome") == 0
+    assert await _table_rows(ready_bank, "person") == 0
+    monkeypatch.setattr(importer, "upsert_people", real_upsert)
+    again = await run_file(ready_bank, tmp_path, data)
+    assert again.result == "committed"
+    assert again.counts is not None
+    assert again.counts.recorded == 400
+    assert (await replay_log(ready_bank.engine)).differences == []
+
+
 async def test_an_import_larger_than_an_in_memory_append_commits(
     ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
