@@ -45,7 +45,12 @@ def _extensions() -> list[object]:
         print("creditbank: no mypyc; the import core stays pure Python", file=sys.stderr)
         return []
     _write_manifest()
-    return list(mypycify(list(COMPILED), separate=True, opt_level="3"))
+    try:
+        return list(mypycify(list(COMPILED), separate=True, opt_level="3"))
+    except (Exception, SystemExit) as error:  # mypyc exits on a type error: install pure
+        MANIFEST.unlink(missing_ok=True)
+        print(f"creditbank: the compiled import core was not built: {error}", file=sys.stderr)
+        return []
 
 
 class OptionalBuildExt(build_ext):
