@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -75,3 +76,21 @@ def test_a_source_changed_since_the_build_counts_as_stale(
     assert compiled._stale(modules) == [modules[0]]
     monkeypatch.setattr(compiled, "_MANIFEST", tmp_path / "missing.json")
     assert compiled._stale(modules) == modules
+
+
+def test_the_three_lists_of_compiled_modules_agree() -> None:
+    """setup.py compiles, the Makefile rebuilds on a change to, and creditbank.compiled decides
+    about the same modules: a module added to one list only would be compiled and never checked
+    for staleness, or checked and never rebuilt."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    compiled_by_setup = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "COMPILED" for t in node.targets)
+    )
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    line = next(text for text in makefile.splitlines() if text.startswith("COMPILED_SOURCES"))
+    rebuilt_by_make = line.split(":=", 1)[1].split()
+    modules = [f"{name.replace('.', '/')}.py" for name in compiled.COMPILED_MODULES]
+    assert sorted(compiled_by_setup) == sorted(rebuilt_by_make) == sorted(modules)
