@@ -28,16 +28,14 @@ class OrderedWriter:
     """Runs submitted work one item at a time, in order."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[tuple[Work, asyncio.Future[Any]] | None] = asyncio.Queue(
-            writes_queued_max
-        )
+        self._queue: asyncio.Queue[Work | None] = asyncio.Queue(writes_queued_max)
         self._task = asyncio.create_task(self._run())
         self._failure: BaseException | None = None
 
     async def submit(self, work: Work) -> None:
         """Queue work; returns as soon as there is room, without waiting for it to run."""
         self._raise_failure()
-        await self._queue.put((work, asyncio.get_running_loop().create_future()))
+        await self._queue.put(work)
 
     async def finish(self) -> None:
         """Wait for every submitted write; raise the first failure."""
@@ -57,25 +55,13 @@ class OrderedWriter:
             raise self._failure
 
     async def _run(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            work, done = item
+        while (work := await self._queue.get()) is not None:
             try:
-                result = await work()
+                await work()
             except Exception as error:
+                # The caller learns of it at its next submit or finish; what was queued behind
+                # it is dropped, so a submit waiting for room does not wait forever.
                 self._failure = error
-                if not done.done():
-                    done.set_exception(error)
-                    done.exception()  # retrieved here: the caller may never await it
-                self._drain_after_failure()
+                while not self._queue.empty():
+                    self._queue.get_nowait()
                 return
-            if not done.done():
-                done.set_result(result)
-
-    def _drain_after_failure(self) -> None:
-        """Fail whatever was queued behind the failure, so no caller waits forever."""
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None and not item[1].done():
-                assert self._failure is not None
-                item[1].set_exception(self._failure)
-                item[1].exception()  # retrieved: a submitted write has nobody awaiting it
