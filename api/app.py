@@ -9,8 +9,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar, get
-from litestar.openapi import OpenAPIConfig
+from litestar import Litestar, Response, get
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.controllers.audit import ReplayController
@@ -26,19 +26,35 @@ from api.controllers.standards import StandardController
 from api.controllers.writes import IssuerController, OutcomeController
 from api.desks import Log, desk_dependencies
 from api.problems import exception_handlers
+from api.request_checks import refuse_unreadable_requests
 from creditbank import limits
 from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings, load_settings
-from schemas.api import Health
+from schemas.api import Health, Liveness
 
 __all__ = ["create_app"]
 
 API_VERSION = "0.1.0"
 
 
-@get("/healthz", tags=["health"], summary="Liveness and the start-up integrity check")
-async def healthz(log: Log) -> Health:
-    return await log.health()
+@get(
+    "/healthz",
+    tags=["health"],
+    summary="Readiness: the database, free disk and the start-up integrity check",
+    responses={503: ResponseSpec(data_container=Health, description="not ready")},
+)
+async def healthz(log: Log) -> Response[Health]:
+    """200 when ready (the database answers, the disk has room), else 503 with the same
+    report and Retry-After, so a load balancer sends traffic elsewhere until it heals."""
+    health = await log.health()
+    if health.ready:
+        return Response(health)
+    return Response(health, status_code=503, headers={"Retry-After": "5"})
+
+
+@get("/healthz/live", tags=["health"], summary="Liveness: the process answers (no database)")
+async def healthz_live() -> Liveness:
+    return Liveness()
 
 
 def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
@@ -69,6 +85,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
     return Litestar(
         route_handlers=[
             healthz,
+            healthz_live,
             PublicLogController,
             AuditController,
             ReceiptController,
@@ -84,6 +101,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
         ],
         dependencies=desk_dependencies,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        before_request=refuse_unreadable_requests,
         lifespan=[lifespan],
         request_max_body_size=limits.request_bytes_max,
         openapi_config=OpenAPIConfig(

@@ -22,7 +22,9 @@ from creditbank.errors import (
     MalformedError,
     StandardInvalidError,
     UnauthenticatedError,
+    UnavailableError,
 )
+from creditbank.service.faults import unavailable_for
 from schemas.api import Problem, ProblemField
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_type"]
@@ -65,6 +67,16 @@ STATUS_BY_CODE: dict[str, int] = {
     "non_canonical_entry": 422,
     "log_integrity_failure": 503,
     "writes_disabled": 503,
+    # Requests no handler is given: a NUL anywhere, a body that is not UTF-8 or nests too deep.
+    "unreadable_request": 400,
+    "nul_character": 400,
+    "invalid_utf8": 400,
+    "nesting_too_deep": 400,
+    # The store cannot answer now; nothing was written and the client should retry.
+    "unavailable": 503,
+    "database_unavailable": 503,
+    "database_busy": 503,
+    "storage_full": 507,
     "configuration": 500,
 }
 
@@ -107,7 +119,11 @@ def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Re
     elif isinstance(error, StandardInvalidError):
         errors = [ProblemField(field=field, reason=reason) for field, reason in error.problems]
     index = error.index if isinstance(error, ExistsWithDifferentContentError) else None
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthenticatedError) else None
+    headers = None
+    if isinstance(error, UnauthenticatedError):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(error, UnavailableError):
+        headers = {"Retry-After": str(error.retry_after)}
     problem = Problem(
         type=problem_type(error.code),
         title=error.code.replace("_", " "),
@@ -151,6 +167,11 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
 
 
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    fault = unavailable_for(error)
+    if fault is not None:
+        # The store is down, locked or full: the client is told to retry, the operator why.
+        _logger.warning("%s on %s: %r", fault.code, request.url.path, error)
+        return _domain_error(request, fault)
     _logger.exception("unexpected error on %s", request.url.path, exc_info=error)
     problem = Problem(
         type=problem_type("internal_error"),

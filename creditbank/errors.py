@@ -12,7 +12,11 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   ├── FileFormatError             an import file cannot be read at all (reason_code)
     │   ├── FileTooLargeError           an import file or an append past its limit
     │   ├── SignatureError              an issuer's signature over an import does not verify
-    │   └── UnknownIssuerError          the issuer is not registered
+    │   ├── UnknownIssuerError          the issuer is not registered
+    │   └── UnreadableRequestError      HTTP input no handler should see (NUL, bad UTF-8, depth)
+    │       ├── NulCharacterError
+    │       ├── InvalidUtf8Error
+    │       └── NestingTooDeepError
     ├── NotFoundError                   no such thing (or not visible to the caller)
     ├── ConflictError
     │   ├── ExistsWithDifferentContentError
@@ -30,6 +34,10 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   └── CanonicalError
     ├── IntegrityError                  stored state contradicts the signed checkpoint
     ├── WritesDisabledError             writes refused after a failed start-up check
+    ├── UnavailableError                the store cannot answer now; retry later (retry_after)
+    │   ├── DatabaseUnavailableError    the database cannot be reached
+    │   ├── DatabaseBusyError           the database is locked by another writer for too long
+    │   └── StorageFullError            the disk under the database or data directory is full
     └── ConfigurationError              the deployment is set up wrongly
 """
 
@@ -43,6 +51,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CreditbankError",
+    "DatabaseBusyError",
+    "DatabaseUnavailableError",
     "ExistsWithDifferentContentError",
     "FileFormatError",
     "FileTooLargeError",
@@ -50,18 +60,24 @@ __all__ = [
     "InputError",
     "IntegrityError",
     "InvalidLearnerIdError",
+    "InvalidUtf8Error",
     "LedgerError",
     "MalformedError",
+    "NestingTooDeepError",
     "NotFoundError",
     "NotInEffectError",
     "NoteError",
+    "NulCharacterError",
     "ProofError",
     "SignatureError",
     "StandardInvalidError",
+    "StorageFullError",
     "TileError",
     "UnauthenticatedError",
+    "UnavailableError",
     "UnknownIssuerError",
     "UnknownSignerError",
+    "UnreadableRequestError",
     "WritesDisabledError",
 ]
 
@@ -246,3 +262,50 @@ class WritesDisabledError(CreditbankError):
     """The start-up check failed; the service serves reads but refuses to extend the log."""
 
     code = "writes_disabled"
+
+
+class UnreadableRequestError(InputError):
+    """An HTTP request carries what no handler should be given: refused before any handler or
+    database sees it (PostgreSQL cannot store NUL, and a parser must not recurse unbounded)."""
+
+    code = "unreadable_request"
+
+
+class NulCharacterError(UnreadableRequestError):
+    """A NUL character in the path, query, a header or a JSON string."""
+
+    code = "nul_character"
+
+
+class InvalidUtf8Error(UnreadableRequestError):
+    code = "invalid_utf8"
+
+
+class NestingTooDeepError(UnreadableRequestError):
+    code = "nesting_too_deep"
+
+
+class UnavailableError(CreditbankError):
+    """The store cannot answer now; nothing was written. ``retry_after`` is in seconds."""
+
+    code = "unavailable"
+    retry_after = 5
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+class DatabaseUnavailableError(UnavailableError):
+    code = "database_unavailable"
+
+
+class DatabaseBusyError(UnavailableError):
+    code = "database_busy"
+    retry_after = 2
+
+
+class StorageFullError(UnavailableError):
+    code = "storage_full"
+    retry_after = 60

@@ -11,6 +11,10 @@ append_batch_entries_max = 1_000_000
 proof_tree_size_max = (1 << 53) - 1  # JSON integers beyond this are not exact in JCS
 
 # HTTP.
+# Readiness (/healthz): the database answers within this time, and the disk under the data
+# directory keeps at least this much free (below it an import or the SQLite file could fill it).
+health_database_seconds = 2.0
+disk_free_bytes_min = 256 * 1024 * 1024
 request_bytes_max = 64 * 1024  # single-record bodies (issuers, outcomes)
 simulation_request_bytes_max = 8 * 1024 * 1024  # a draft plus up to 20,000 supplied outcomes
 # An import file: a million-row CSV with Chinese titles is about 150 MB; Litestar's default body

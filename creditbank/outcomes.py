@@ -159,12 +159,34 @@ def attendance_text(value: decimal.Decimal | None) -> str | None:
 
 
 def identifier_text(value: str, field: str) -> str:
-    """A record id, course code or certificate number: trimmed, never folded."""
-    return _text(value, field)
+    """A record id, course code or certificate number: trimmed and NFC, never otherwise folded
+    (a changed space would change a record). Format characters (Unicode Cf: bidi overrides,
+    zero-width spaces and joiners, soft hyphens) are refused: invisible, they would make
+    ``HR-1`` and a look-alike two records, and the NFC step makes one record of a composed and
+    a decomposed accent."""
+    text = _text(value, field)
+    if text.isascii():
+        return text
+    if any(unicodedata.category(character) == "Cf" for character in text):
+        raise MalformedError(field, "must not contain invisible formatting characters")
+    return unicodedata.normalize("NFC", text)
 
 
 def optional_identifier_text(value: str | None, field: str) -> str | None:
-    return _optional_text(value, field)
+    return None if value is None or not value.strip() else identifier_text(value, field)
+
+
+def birth_date(id_type: str, identifier: str) -> datetime.date | None:
+    """The birth date a normalised identifier (without its type) carries: a resident ID
+    number's, already checked to be a date; None for the other kinds."""
+    if id_type != "cn_resident_id":
+        return None
+    return datetime.date(int(identifier[6:10]), int(identifier[10:12]), int(identifier[12:14]))
+
+
+def check_after_birth(completed_on: datetime.date, born: datetime.date | None) -> None:
+    if born is not None and completed_on < born:
+        raise MalformedError("completed_on", "is before the learner's date of birth")
 
 
 def course_title(value: str) -> str:
@@ -193,6 +215,8 @@ def normalise_outcome(
         record.learner_id_type, record.learner_id, issuer_id=issuer_id
     )
     learner_ref = pseudonymizer.learner_ref(identifier)
+    id_type, _, bare_identifier = identifier.partition(":")
+    check_after_birth(record.completed_on, birth_date(id_type, bare_identifier))
     entry = OutcomeRecorded(
         issuer_id=issuer_id,
         record_id=identifier_text(record.record_id, "record_id"),

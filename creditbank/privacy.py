@@ -12,6 +12,7 @@ import datetime
 import functools
 import hashlib
 import hmac
+import unicodedata
 
 from creditbank.errors import InvalidLearnerIdError
 
@@ -76,7 +77,9 @@ identifier_memo_entries = 16_384
 def normalise_identifier(id_type: str, raw: str, *, issuer_id: str) -> str:
     """The text that is pseudonymised: type-qualified, so equal numbers of two types never collide.
 
-    Employee numbers are unique only within one employer, so they are qualified by the issuer.
+    Employee numbers are unique only within one employer, so they are qualified by the issuer;
+    they are NFC and printable (no control or invisible formatting character), so a look-alike
+    cannot become a second learner.
     """
     if id_type == "cn_resident_id":
         return "cn_resident_id:" + normalise_resident_id(raw)
@@ -89,7 +92,7 @@ def normalise_identifier(id_type: str, raw: str, *, issuer_id: str) -> str:
             raise InvalidLearnerIdError("a passport number has 5 to 20 letters and digits")
         return "passport:" + value
     if id_type == "employee_no":
-        value = raw.strip()
+        value = unicodedata.normalize("NFC", raw.strip())
         if not 1 <= len(value) <= employee_no_chars_max or not value.isprintable():
             raise InvalidLearnerIdError("an employee number has 1 to 64 printable characters")
         return f"employee_no:{issuer_id}:{value}"

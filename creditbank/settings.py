@@ -16,6 +16,8 @@ DEFAULT_DATA_DIR = ".creditbank"
 DEFAULT_ORIGIN = "creditbank.example/ledger"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# How long a SQLite writer waits for another's lock before answering 503 database_busy.
+sqlite_busy_timeout_ms = 60_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +29,7 @@ class Settings:
     pseudonym_key_file: Path
     host: str
     port: int
+    sqlite_busy_timeout_ms: int = sqlite_busy_timeout_ms
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,4 +53,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         host=env.get("CREDITBANK_HOST", DEFAULT_HOST),
         port=int(env.get("CREDITBANK_PORT", str(DEFAULT_PORT))),
+        sqlite_busy_timeout_ms=int(
+            env.get("CREDITBANK_SQLITE_BUSY_TIMEOUT_MS", str(sqlite_busy_timeout_ms))
+        ),
     )

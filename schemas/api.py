@@ -36,6 +36,7 @@ __all__ = [
     "InclusionProof",
     "IssuerAccepted",
     "IssuerRegistration",
+    "Liveness",
     "OutcomeAccepted",
     "OutcomeChange",
     "OutcomeRecord",
@@ -116,9 +117,21 @@ class ConsistencyProof(msgspec.Struct, frozen=True, kw_only=True):
     hashes: list[str]
 
 
+class Liveness(msgspec.Struct, frozen=True, kw_only=True):
+    live: bool = True
+
+
 class Health(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    status: Literal["ok", "degraded"]
-    tree_size: LogIndex
+    """``live``: the process answers. ``ready``: it can serve, the database answering within
+    its time and the data directory's disk above its floor. ``status`` sums both up: ``ok``,
+    ``degraded`` (ready, but writes were disabled by the start-up check) or ``unavailable``."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    live: bool
+    ready: bool
+    database: Literal["ok", "unavailable", "busy", "full"]
+    disk_free_bytes: int
+    tree_size: LogIndex | None = None
     writes: Literal["enabled", "disabled"]
     detail: str | None = None
 

@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -22,6 +23,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from creditbank.cli import imports as cli_import
+from creditbank.cli.common import exit_status
 from creditbank.cli.imports import ProgressBar, import_via_url, progress_line, summarise
 from creditbank.service.deployment import open_bank
 from creditbank.service.imports.pipeline import ImportOptions
@@ -278,3 +280,43 @@ def test_the_progress_bar_redraws_at_most_five_times_a_second() -> None:
     bar.close()
     assert stream.getvalue() == "\r" + line + "\r" + " " * len(line) + "\r"
     assert not ProgressBar(io.StringIO()).enabled  # only on a terminal
+
+
+def test_following_a_job_gives_up_at_its_deadline_with_exit_3(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--follow-seconds`` bounds the wait: past it the command stops with exit 3 and says
+    where the job can still be followed; a poll answered 503 meanwhile is tried again, not
+    taken as the job's end."""
+    monkeypatch.setattr(cli_import, "poll_seconds", 0.01)
+    settings = load_settings(
+        {"CREDITBANK_DATA_DIR": str(tmp_path / "data"), "CREDITBANK_DATABASE_URL": database_url}
+    )
+    app = create_app(settings, announce_admin_token=False)
+    with TestClient(app=app) as client:
+        admin = {"Authorization": f"Bearer {app.state.bootstrap_admin_token}"}
+        issuer = {"issuer_id": COMMUNITY, "name": "徐汇区社区学校", "kind": "community_school"}
+        client.post("/v1/issuers", json=issuer, headers=admin).raise_for_status()
+        token = asyncio.run(issuer_token(database_url, COMMUNITY))
+        options = ImportOptions(issuer_id="", file_format="ndjson")
+        path = EXAMPLES / "community-courses.ndjson"
+        with pytest.raises(cli_import.ImportCommandError) as gave_up:
+            import_via_url(path, options, url="", token=token, client=client, follow_seconds=0)
+        assert gave_up.value.code == "still_running"
+        assert "GET /v1/imports/" in gave_up.value.message
+        assert exit_status(gave_up.value) == 3
+
+        # Polls that meet a 503 keep following until the job ends.
+        answers = iter([503, 503])
+        real_get = client.get
+
+        def flaky_get(url: str, **kwargs: object) -> object:
+            status = next(answers, None)
+            if status is not None and "/v1/imports/" in str(url):
+                problem = {"code": "database_unavailable", "detail": "restarting"}
+                return httpx.Response(status, json=problem, request=httpx.Request("GET", url))
+            return real_get(url, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(client, "get", flaky_get)
+        status, _ = import_via_url(path, options, url="", token=token, client=client)
+        assert (status.state, status.result) == ("finished", "nothing_to_commit")

@@ -3,7 +3,7 @@
 A command that cannot do what it was asked raises ``CommandError(code, message)``. ``main``
 prints it, like any other ``CreditbankError``, as the one line ``error_line`` makes,
 ``creditbank: CODE: message`` on stderr, and exits with ``exit_status``: 1 for a failed
-verification, 2 for everything else.
+verification, 3 for a followed job still running at its deadline, 2 for everything else.
 
 Every command with ``--url`` talks HTTP through ``open_service`` (or, for the asynchronous
 ``creditbank verify --url``, ``async_client``): the service's base URL, the bearer token (given
@@ -26,6 +26,7 @@ from creditbank.errors import CreditbankError
 
 __all__ = [
     "BEARER_VARIABLE",
+    "STILL_RUNNING",
     "CommandError",
     "Service",
     "add_service_options",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 BEARER_VARIABLE = "CREDITBANK_TOKEN"
+STILL_RUNNING = "still_running"
 http_timeout = httpx.Timeout(60.0, connect=10.0)
 _refusals = (401, 403)
 
@@ -56,8 +58,11 @@ def error_line(error: CreditbankError) -> str:
 
 
 def exit_status(error: CreditbankError) -> int:
-    """1 when something was checked and found wrong; 2 when the command could not run."""
-    return 1 if error.code == "verification_failed" else 2
+    """1 when something was checked and found wrong; 3 when a job followed through a service
+    had not ended in the time given (it goes on there); 2 when the command could not run."""
+    if error.code == "verification_failed":
+        return 1
+    return 3 if error.code == STILL_RUNNING else 2
 
 
 # Calling a service -----------------------------------------------------------------------------

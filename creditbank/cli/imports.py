@@ -10,7 +10,8 @@ with --token or in CREDITBANK_TOKEN, decides the issuer; an --issuer that is not
 refused before the import starts). A summary goes to stdout, a progress
 bar to stderr when it is a terminal. Exit 0: committed, nothing to commit or a clean dry run;
 1: error rows (rejected, or a dry run or skip with errors); 2: the file failed as a whole, or
-the command could not run (``creditbank: CODE: message`` on stderr).
+the command could not run (``creditbank: CODE: message`` on stderr); 3: with --url, the job was
+still running after --follow-seconds (it goes on in the service).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import httpx
 import msgspec
 
 from creditbank.cli.common import (
+    STILL_RUNNING,
     CommandError,
     Service,
     add_service_options,
@@ -52,6 +54,9 @@ FORMAT_BY_SUFFIX: dict[str, FileFormat] = {
 MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "json": "application/json"}
 error_rows_shown = 20
 poll_seconds = 0.5
+follow_seconds_default = 3600.0
+# Answers while following a job that mean "not now" rather than "no".
+_RETRIED_CODES = frozenset({"unavailable", "database_unavailable", "database_busy"})
 upload_chunk_bytes = 1 << 20
 
 # The command's errors are the shared CommandError; this older name stays because
@@ -73,6 +78,12 @@ def add_command(commands: Any) -> None:
     command.add_argument("--outcome-type", choices=get_args(OutcomeType), help="CSV default type")
     command.add_argument("--signature", help="base64 Ed25519 over the file's raw SHA-256")
     command.add_argument("--report", type=Path, help="write the per-row report CSV here")
+    command.add_argument(
+        "--follow-seconds",
+        type=float,
+        default=follow_seconds_default,
+        help="with --url: stop following the job after this long, exit 3 (default: 3600)",
+    )
     add_service_options(command, url_help="import through this creditbank service", role="issuer")
 
 
@@ -104,6 +115,7 @@ def run(settings: Settings, arguments: argparse.Namespace) -> int:
             token=service_token(arguments.token, role="an issuer"),
             report=arguments.report,
             bar=bar,
+            follow_seconds=arguments.follow_seconds,
         )
     return summarise(status, rows, sys.stdout)
 
@@ -263,12 +275,14 @@ def import_via_url(
     report: Path | None = None,
     bar: ProgressBar | None = None,
     client: httpx.Client | None = None,
+    follow_seconds: float = follow_seconds_default,
 ) -> tuple[ImportStatus, list[ImportRow]]:
     """Upload path to the service at url, follow the job to its end; ``client`` for tests."""
     bar = bar or ProgressBar()
     try:
         with open_service(url, token, client=client) as service:
-            status = _follow(service, _upload(service, path, options, bar), bar)
+            uploaded = _upload(service, path, options, bar)
+            status = _follow(service, uploaded, bar, follow_seconds)
             base = f"/v1/imports/{status.id}"
             if report is not None and status.state == "finished":
                 with service.stream(f"{base}/report.csv") as response:
@@ -317,7 +331,13 @@ def _chunks(path: Path, size: int, bar: ProgressBar) -> Iterator[bytes]:
             yield chunk
 
 
-def _follow(service: Service, status: ImportStatus, bar: ProgressBar) -> ImportStatus:
+def _follow(
+    service: Service, status: ImportStatus, bar: ProgressBar, follow_seconds: float
+) -> ImportStatus:
+    """Poll the job until it ends. A poll the service cannot answer now (503, a dropped
+    connection) is tried again; past ``follow_seconds`` the command gives up, exit 3, and says
+    where the job can still be followed: the import goes on in the service either way."""
+    deadline = time.monotonic() + follow_seconds
     while status.state == "running":
         if status.progress is not None:
             shown = status.progress
@@ -329,7 +349,20 @@ def _follow(service: Service, status: ImportStatus, bar: ProgressBar) -> ImportS
                 shown.eta_seconds,
                 label="import ",
             )
+        if time.monotonic() >= deadline:
+            raise CommandError(
+                STILL_RUNNING,
+                f"import {status.id} has not ended after {follow_seconds:g} s; it goes on in "
+                f"the service: GET /v1/imports/{status.id} says when it does",
+            )
         time.sleep(poll_seconds)
-        response = service.get(f"/v1/imports/{status.id}")
+        try:
+            response = service.get(f"/v1/imports/{status.id}")
+        except CommandError as error:
+            if error.code not in _RETRIED_CODES:
+                raise
+            continue
+        except httpx.TransportError:
+            continue
         status = msgspec.json.decode(response.content, type=ImportStatus)
     return status

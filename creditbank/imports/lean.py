@@ -34,6 +34,8 @@ from creditbank.ledger.outcome_bytes import OutcomeDraft
 from creditbank.outcomes import (
     PersonalData,
     attendance_text,
+    birth_date,
+    check_after_birth,
     course_title,
     evidence_text,
     format_timestamp,
@@ -51,6 +53,8 @@ from schemas.entries import OutcomeRecorded
 __all__ = ["LeanPreparer"]
 
 K = TypeVar("K", bound=Hashable)
+# A learner's ref, normalised identifier (without its type) and birth date, if it carries one.
+_Learner = tuple[str, str, datetime.date | None]
 V = TypeVar("V")
 
 
@@ -112,7 +116,7 @@ class LeanPreparer:
         self._pseudonymizer = pseudonymizer
         self._latest = latest_completion_date(now)
         self.recorded_at = format_timestamp(now)
-        self._learners: dict[tuple[str, str], tuple[str, str] | _Refused] = {}
+        self._learners: dict[tuple[str, str], _Learner | _Refused] = {}
         self._codes: dict[str, str | _Refused] = {}
         self._titles: dict[str, str | _Refused] = {}
         self._hours: dict[decimal.Decimal | None, str | _Refused] = {}
@@ -138,22 +142,25 @@ class LeanPreparer:
         draft = OutcomeDraft(entry)
         return Prepared(raw.number, entry, personal, draft.digest, draft)
 
-    def learner(self, id_type: str, learner_id: str) -> tuple[str, str]:
-        """The learner's ref and normalised identifier (without its type), or MalformedError;
-        not remembered here: the row core, which asks, remembers the learner itself."""
+    def learner(self, id_type: str, learner_id: str) -> _Learner:
+        """The learner's ref, normalised identifier (without its type) and birth date if it
+        carries one, or MalformedError; not remembered here: the row core, which asks,
+        remembers the learner itself."""
         return self._learner((id_type, learner_id))
 
-    def _learner(self, key: tuple[str, str]) -> tuple[str, str]:
+    def _learner(self, key: tuple[str, str]) -> _Learner:
         identifier = normalise_identifier(*key, issuer_id=self._issuer_id)
-        return self._pseudonymizer.learner_ref(identifier), identifier.split(":", 1)[1]
+        bare = identifier.split(":", 1)[1]
+        return self._pseudonymizer.learner_ref(identifier), bare, birth_date(key[0], bare)
 
     def _normalise(self, record: OutcomeRecord) -> tuple[OutcomeRecorded, PersonalData]:
         """``normalise_outcome``'s steps in its order, each remembered where values repeat."""
         if record.completed_on > self._latest:
             raise MalformedError("completed_on", "must not be in the future")
-        learner_ref, identifier = _remember(
+        learner_ref, identifier, born = _remember(
             self._learners, (record.learner_id_type, record.learner_id), self._learner
         )
+        check_after_birth(record.completed_on, born)
         entry = OutcomeRecorded(
             issuer_id=self._issuer_id,
             record_id=identifier_text(record.record_id, "record_id"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import typing
+import unicodedata
 from typing import Any
 
 import msgspec
@@ -38,6 +39,7 @@ from creditbank.ledger.outcome_bytes import OutcomeDraft
 from creditbank.limits import identifier_chars_max
 from creditbank.outcomes import (
     PersonalData,
+    birth_date,
     evidence_text,
     learner_name,
     optional_identifier_text,
@@ -62,6 +64,8 @@ _REMEMBERED = (
     "completed_on",
 )
 _ABSENT = -1  # the column index of a field no column gives
+# A learner's personal data and birth date (if their identifier carries one).
+_Person = tuple[PersonalData, datetime.date | None]
 _UNSEEN: Any = object()
 
 
@@ -102,10 +106,13 @@ _check_record_id_type()
 
 def _record_id(text: str) -> str:
     """The record id of a cell, by a check that implies the reference's (the cell stripped, as
-    ``cell_values`` does; non-blank and printable, as ``identifier_text`` requires; within the
-    schema's length): anything it does not pass goes to the lean path."""
+    ``cell_values`` does; non-blank, printable (so no format character) and NFC, as
+    ``identifier_text`` requires; within the schema's length): anything it does not pass goes
+    to the lean path."""
     value = text.strip()
     if not value or len(value) > _RECORD_ID_CHARS_MAX or not value.isprintable():
+        raise _Unknown
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
         raise _Unknown
     return value
 
@@ -152,7 +159,7 @@ class RowCore:
         self._issuers: dict[str, None] = {}
         # A learner's personal data (and so their ref) by the type, identifier and name cells;
         # and, for learners not met yet, what type and name cells became.
-        self._people: dict[tuple[str, str, str], PersonalData] = {}
+        self._people: dict[tuple[str, str, str], _Person] = {}
         self._id_types: dict[str, str] = {}
         self._names: dict[str, str | None] = {}
         self._taught = False  # whether a good row has set the fields no column gives
@@ -180,10 +187,14 @@ class RowCore:
         if self._issuer_column != _ABSENT and cells[self._issuer_column] not in self._issuers:
             raise _Unknown
         key = (cells[self._type_column], cells[self._id_column], cells[self._name_column])
-        personal = self._people.get(key)
-        if personal is None:
-            personal = self._people[key] = self._new_person(*key)
+        person = self._people.get(key)
+        if person is None:
+            person = self._people[key] = self._new_person(*key)
+        personal, born = person
         columns = self._columns
+        completed_on = self._dates[cells[columns[7]]]
+        if born is not None and completed_on < born:
+            raise _Unknown  # the lean path names the fault
         entry = OutcomeRecorded(
             issuer_id=self._issuer_id,
             record_id=_record_id(cells[self._record_column]),
@@ -195,7 +206,7 @@ class RowCore:
             result=self._results[cells[columns[4]]],
             score=self._scores[cells[columns[5]]],
             attendance_pct=self._attendance[cells[columns[6]]],
-            completed_on=self._dates[cells[columns[7]]],
+            completed_on=completed_on,
             certificate_no=self._per_row_column("certificate_no", self._certificate_column, cells),
             evidence_sha256=self._per_row_column("evidence_sha256", self._evidence_column, cells),
             award=None,
@@ -204,24 +215,26 @@ class RowCore:
         draft = OutcomeDraft(entry)
         return Prepared(number, entry, personal, draft.digest, draft)
 
-    def _new_person(self, type_text: str, id_text: str, name_text: str) -> PersonalData:
-        """A learner's personal data from the reference's steps for their three cells, when the
-        type cell is one a good row had (KeyError otherwise) and the steps pass (_Unknown)."""
+    def _new_person(self, type_text: str, id_text: str, name_text: str) -> _Person:
+        """A learner's personal data and birth date from the reference's steps for their three
+        cells, when the type cell is one a good row had (KeyError otherwise) and the steps pass
+        (_Unknown)."""
         id_type = self._id_types[type_text]
         name = self._names.get(name_text, _UNSEEN)
         try:
             learner_id: str = msgspec.convert(id_text.strip(), _FIELD_TYPES["learner_id"])
-            learner_ref, identifier = self._lean.learner(id_type, learner_id)
+            learner_ref, identifier, born = self._lean.learner(id_type, learner_id)
             if name is _UNSEEN:
                 name = self._names[name_text] = learner_name(cell_values("learner_name", name_text))
         except (msgspec.ValidationError, MalformedError):
             raise _Unknown from None
-        return PersonalData(
+        personal = PersonalData(
             learner_ref=learner_ref,
             id_type=id_type,
             identifier=identifier,
             name=name,
         )
+        return personal, born
 
     @staticmethod
     def _per_row_column(field: str, column: int, cells: list[str]) -> str | None:
@@ -243,7 +256,7 @@ class RowCore:
         if self._issuer_column != _ABSENT:
             self._issuers[cells[self._issuer_column]] = None
         key = (cells[self._type_column], cells[self._id_column], cells[self._name_column])
-        self._people[key] = personal
+        self._people[key] = (personal, birth_date(personal.id_type, personal.identifier))
         self._id_types[cells[self._type_column]] = personal.id_type
         self._names[cells[self._name_column]] = personal.name
         self._taught = True

@@ -85,6 +85,7 @@ class ArchiveDesk:
         scope.sees_learner(principal, learner_ref)
         async with self._context.snapshot() as connection:
             source, _ = await load_archive_source(connection, learner_ref, self._context.today())
+        _known_to(principal, source)
         return build_archive(source, query)
 
     async def export(self, principal: Principal, learner_ref: str) -> ArchiveBundle:
@@ -98,6 +99,7 @@ class ArchiveDesk:
             source, bodies = await load_archive_source(
                 connection, learner_ref, self._context.today()
             )
+            _known_to(principal, source)
             # The entries behind names, titles and validity, so the bundle proves those too.
             documents = await learner_reads.document_indices(
                 connection,
@@ -137,6 +139,16 @@ class ArchiveDesk:
         if learner_ref != own_ref:
             raise NotFoundError("that identifier is not the one this token was issued for")
         return LearnerRefView(learner_ref=learner_ref)
+
+
+def _known_to(principal: Principal, source: ArchiveSource) -> None:
+    """An admin naming a learner the log has nothing about is told there is none (404), not
+    shown an empty archive that reads as "this person learned nothing". A learner's own empty
+    archive is simply empty: their token says they exist."""
+    if principal.role == "learner":
+        return
+    if not source.outcomes and not source.recognitions:
+        raise NotFoundError(f"no learner {source.learner_ref}")
 
 
 def _b64(data: bytes) -> str:

@@ -54,7 +54,7 @@ class Bank:
         self.data_dir = data_dir or Path(DEFAULT_DATA_DIR)
         rulebooks = Rulebooks()
         self.access = AccessDesk(context)
-        self.log = LogDesk(context)
+        self.log = LogDesk(context, self.data_dir)
         self.standards = StandardsDesk(context)
         self.simulation = SimulationDesk(context, pseudonymizer)
         self.deposits = DepositDesk(context, pseudonymizer, rulebooks)

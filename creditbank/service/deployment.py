@@ -22,7 +22,7 @@ __all__ = ["open_bank"]
 
 
 async def open_bank(settings: Settings) -> Bank:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
         async with engine.connect() as connection:
             state = await deployment_state(connection)

@@ -3,15 +3,21 @@ service's health, and replay. Reads only; the writes are the other desks'."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import shutil
+from pathlib import Path
+from typing import Literal
 
+from creditbank import limits
 from creditbank.audit.replay import replay_log
-from creditbank.errors import NotFoundError
+from creditbank.errors import DatabaseBusyError, NotFoundError, StorageFullError
 from creditbank.ledger.entries import open_entry
 from creditbank.ledger.proof_text import encode_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
+from creditbank.service.faults import unavailable_for
 from creditbank.storage import reads
 from creditbank.tokens import Principal
 from schemas.api import ConsistencyProof, Health, InclusionProof, ReplayReport
@@ -24,19 +30,48 @@ def _b64(data: bytes) -> str:
 
 
 class LogDesk:
-    def __init__(self, context: WriteContext) -> None:
+    def __init__(self, context: WriteContext, data_dir: Path) -> None:
         self._context = context
+        self._data_dir = data_dir
 
     async def health(self) -> Health:
-        """The log's size and whether it accepts writes (a failed start-up check disables them)."""
+        """Live and ready: whether the database answers in time, the disk's free space, the
+        log's size and whether it accepts writes (a failed start-up check disables them)."""
+        disk_free = _free_bytes(self._data_dir)
+        tree_size: int | None = None
+        database: Literal["ok", "unavailable", "busy", "full"] = "ok"
+        detail = self._context.writes_disabled
+        try:
+            tree_size = await asyncio.wait_for(self._tree_size(), limits.health_database_seconds)
+        except Exception as error:
+            fault = unavailable_for(error)
+            if fault is None:
+                raise
+            database = _database_state(fault)
+            detail = fault.message
+        if database == "ok" and disk_free < limits.disk_free_bytes_min:
+            database, detail = "full", f"the data directory has {disk_free} bytes free"
+        ready = database == "ok"
+        writes: Literal["enabled", "disabled"] = "disabled"
+        if self._context.writes_disabled is None:
+            writes = "enabled"
+        status: Literal["ok", "degraded", "unavailable"] = "unavailable"
+        if ready:
+            status = "ok" if writes == "enabled" else "degraded"
+        return Health(
+            status=status,
+            live=True,
+            ready=ready,
+            database=database,
+            disk_free_bytes=disk_free,
+            tree_size=tree_size,
+            writes=writes,
+            detail=detail,
+        )
+
+    async def _tree_size(self) -> int:
         async with self._context.connect() as connection:
-            head = await reads.log_head(connection)
-        disabled = self._context.writes_disabled
-        if disabled is not None:
-            return Health(
-                status="degraded", tree_size=head.tree_size, writes="disabled", detail=disabled
-            )
-        return Health(status="ok", tree_size=head.tree_size, writes="enabled")
+            return (await reads.log_head(connection)).tree_size
 
     async def checkpoint(self) -> str:
         async with self._context.connect() as connection:
@@ -85,3 +120,19 @@ class LogDesk:
     async def replay(self) -> ReplayReport:
         """Re-derive every award and total from the log alone and compare the read tables."""
         return await replay_log(self._context.engine)
+
+
+def _free_bytes(directory: Path) -> int:
+    """Free bytes on the disk holding ``directory`` (or its nearest existing parent)."""
+    for candidate in (directory, *directory.resolve().parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return 0
+
+
+def _database_state(fault: Exception) -> Literal["unavailable", "busy", "full"]:
+    if isinstance(fault, StorageFullError):
+        return "full"
+    if isinstance(fault, DatabaseBusyError):
+        return "busy"
+    return "unavailable"

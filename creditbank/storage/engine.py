@@ -18,18 +18,21 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from creditbank.settings import sqlite_busy_timeout_ms
+
 __all__ = ["WRITE_LOCK_OPTION", "create_engine", "is_sqlite", "snapshot"]
 
 # Execution option that makes a SQLite transaction take the write lock when it begins.
 WRITE_LOCK_OPTION = "creditbank_write_lock"
-sqlite_busy_timeout_ms = 60_000
 
 
 def is_sqlite(connection_or_engine: AsyncConnection | AsyncEngine) -> bool:
     return connection_or_engine.dialect.name == "sqlite"
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, busy_timeout_ms: int = sqlite_busy_timeout_ms, **kwargs: Any
+) -> AsyncEngine:
     url = make_url(database_url)
     # Statement parameters carry names and ID numbers (the person table): never log them.
     kwargs.setdefault("hide_parameters", True)
@@ -38,7 +41,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         _create_private_file(Path(url.database))
     engine = create_async_engine(url, **kwargs)
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, busy_timeout_ms)
     return engine
 
 
@@ -64,7 +67,7 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield connection
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so that "begin" below decides.
@@ -72,7 +75,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={sqlite_busy_timeout_ms}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

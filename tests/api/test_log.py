@@ -98,5 +98,19 @@ async def test_proof_requests_beyond_the_log_are_typed_errors(api: Api) -> None:
 
 async def test_health_reports_the_start_up_check(api: Api) -> None:
     """/healthz says whether writes are enabled and how large the log is."""
-    body = (await api.client.get("/healthz")).json()
-    assert body == {"status": "ok", "tree_size": 0, "writes": "enabled"}
+    response = await api.client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    free = body.pop("disk_free_bytes")
+    assert isinstance(free, int)
+    assert free > 0
+    assert body == {
+        "status": "ok",
+        "live": True,
+        "ready": True,
+        "database": "ok",
+        "tree_size": 0,
+        "writes": "enabled",
+    }
+    live = await api.client.get("/healthz/live")
+    assert (live.status_code, live.json()) == (200, {"live": True})

@@ -17,6 +17,7 @@ PROGRAMME_ID = "ou-general"
 # (method, path, body, roles allowed). Paths refer to the log after setup (3 entries).
 ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
     ("GET", "/healthz", None, PUBLIC),
+    ("GET", "/healthz/live", None, PUBLIC),
     ("GET", "/schema/openapi.json", None, PUBLIC),
     ("GET", "/v1/log/checkpoint", None, PUBLIC),
     ("GET", "/v1/log/vkeys", None, PUBLIC),
@@ -111,7 +112,13 @@ async def test_every_endpoint_admits_exactly_its_roles(api: Api, role: str) -> N
         "/v1/programmes", json=programme(1), headers=api.auth("accreditor")
     )
     assert published.status_code == 201, published.text
-    for serial, (method, path, kind, allowed) in enumerate(ENDPOINTS):
+    # The learner of the second outcome: an admin asking for a learner the log does not know is
+    # told there is none, so the learner paths name one it knows, and the learner token is theirs (entry 1, whose
+    # receipt the learner must not see, is another learner's).
+    entry = (await api.client.get("/v1/log/entries/2", headers=api.auth("auditor"))).json()
+    api.tokens["learner"] = await api.token_for_learner(entry["learner_ref"])
+    for serial, (method, template, kind, allowed) in enumerate(ENDPOINTS):
+        path = template.replace(LEARNER_REF, entry["learner_ref"])
         headers = {**api.auth(role), "Content-Type": "application/json"}
         response = await api.client.request(
             method, path, content=body_for(kind, serial), headers=headers

@@ -30,6 +30,7 @@ from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
+from creditbank.service.faults import unavailable_for
 from creditbank.service.imports.files import JobFiles, file_sha256
 from creditbank.service.imports.pipeline import (
     FileRun,
@@ -55,6 +56,11 @@ from schemas.imports import ImportFailure, ImportProgress, ImportStatus
 __all__ = ["ImportDesk"]
 
 _logger = logging.getLogger("creditbank.imports")
+
+# How long a job whose database went away keeps trying to record that it failed.
+job_finish_retry_seconds = 600.0
+_FIRST_PAUSE_SECONDS = 0.25
+_LONGEST_PAUSE_SECONDS = 5.0
 
 
 class ImportDesk:
@@ -169,16 +175,8 @@ class ImportDesk:
             await self._finish(
                 job.job_id, JobEnd(state="failed", error_code=code, error_detail=str(error))
             )
-        except Exception:
-            _logger.exception("import %s failed", job.job_id)
-            await self._finish(
-                job.job_id,
-                JobEnd(
-                    state="failed",
-                    error_code="internal_error",
-                    error_detail="the import stopped on an internal error; nothing was committed",
-                ),
-            )
+        except Exception as error:
+            await self._finish(job.job_id, _failure(job.job_id, error))
         else:
             await self._finish(
                 job.job_id,
@@ -236,8 +234,23 @@ class ImportDesk:
             return outcome
 
     async def _finish(self, job_id: str, end: JobEnd) -> None:
-        async with self._context.begin() as connection:
-            await finish_job(connection, job_id, end)
+        """Record how the job ended, waiting for the database if it is the reason the job
+        failed: a job must not say ``running`` forever because its error handler needed the
+        store it lost. Past ``job_finish_retry_seconds`` the next start marks it interrupted."""
+        deadline = time.monotonic() + job_finish_retry_seconds
+        pause = _FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                async with self._context.begin() as connection:
+                    await finish_job(connection, job_id, end)
+                return
+            except Exception as error:
+                fault = unavailable_for(error)
+                if fault is None or time.monotonic() + pause > deadline:
+                    raise
+                _logger.warning("import %s: cannot record its end yet (%s)", job_id, fault.code)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)
 
     # Answering ---------------------------------------------------------------------------------
 
@@ -313,4 +326,23 @@ def _progress_view(progress: Progress, started: float) -> ImportProgress:
         bytes_total=progress.bytes_total,
         rows_per_second=round(rate, 1),
         eta_seconds=None if eta is None else round(eta, 1),
+    )
+
+
+def _failure(job_id: str, error: Exception) -> JobEnd:
+    """The end of a job stopped by something other than its input: the store (a stable code,
+    retry later) or a bug (logged, ``internal_error``). Either way nothing was committed."""
+    fault = unavailable_for(error)
+    if fault is not None:
+        _logger.warning("import %s stopped: %s: %r", job_id, fault.code, error)
+        return JobEnd(
+            state="failed",
+            error_code=fault.code,
+            error_detail=f"{fault.message}; send the file again once the service is ready",
+        )
+    _logger.exception("import %s failed", job_id, exc_info=error)
+    return JobEnd(
+        state="failed",
+        error_code="internal_error",
+        error_detail="the import stopped on an internal error; nothing was committed",
     )
