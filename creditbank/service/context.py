@@ -2,8 +2,10 @@
 
 It owns the engine, the signing keys, the clock and the writes-disabled state, and it is the only
 way a desk opens a log transaction: ``transaction()`` refuses with ``writes_disabled`` itself, so
-no desk can forget the check. Desks receive this object, never the whole ``Bank``, so they cannot
-reach one another through it.
+no desk can forget the check. Single writes go through ``grouped``, which queues them for the
+group committer (one transaction and one checkpoint for a run of concurrent writes); bulk
+imports and standards publications take ``transaction()`` for themselves. Desks receive this
+object, never the whole ``Bank``, so they cannot reach one another through it.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditbank.errors import WritesDisabledError
 from creditbank.keys import KeyRing
+from creditbank.service.group_commit import Apply, GroupCommitter, Write
 from creditbank.storage.append import LogTransaction, log_transaction
 from creditbank.storage.engine import snapshot
 
 __all__ = ["Clock", "WriteContext", "utc_now"]
 
 Clock = Callable[[], datetime.datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime.datetime:
@@ -36,6 +41,7 @@ class WriteContext:
         self._keys = keys
         self._clock = clock
         self._writes_disabled: str | None = None
+        self.committer = GroupCommitter(self.transaction)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -75,6 +81,17 @@ class WriteContext:
         self.require_writable()
         async with log_transaction(self._engine, self._keys) as transaction:
             yield transaction
+
+    async def grouped(self, write: Write[T]) -> T:
+        """Run ``write`` in the next group commit's transaction (``service.group_commit``): the
+        path of single writes, which share the log's lock, append and checkpoint under load."""
+        self.require_writable()
+        return await self.committer.write(write)
+
+    async def grouped_batch(self, apply: Apply[T], payload: Any) -> T:
+        """Queue ``payload`` for ``apply``, which applies a run of such writes together."""
+        self.require_writable()
+        return await self.committer.submit(apply, payload)
 
     @asynccontextmanager
     async def serialised(self) -> AsyncIterator[AsyncConnection]:

@@ -31,6 +31,7 @@ from creditbank.rules.validate import validate_programme
 from creditbank.service import scope
 from creditbank.service.archives import load_archive_source
 from creditbank.service.context import WriteContext
+from creditbank.service.group_commit import GroupSlot
 from creditbank.storage import learner_reads
 from creditbank.storage.append import LogTransaction
 from creditbank.tokens import Principal
@@ -42,6 +43,7 @@ from schemas.learners import (
     ProgrammeView,
     RecognitionApplication,
     RecognitionResult,
+    RequirementDecision,
 )
 from schemas.standards import Programme, Requirement, parse_standard_name, standard_name
 
@@ -101,11 +103,12 @@ class RecognitionDesk:
         self._context.require_writable()
         now = self._context.now()
         today = now.astimezone(datetime.UTC).date()
-        async with self._context.transaction() as transaction:
-            connection = transaction.connection
+
+        async def write(slot: GroupSlot) -> tuple[Programme, list[RequirementDecision]]:
+            connection = slot.connection
             programme = await _programme_for(connection, application, today)
             requirements = _requested(programme, application.requirement_ids)
-            candidates, recognised = await _candidates(transaction, learner_ref, today)
+            candidates, recognised = await _candidates(connection, learner_ref, today)
             decided = decide_application(
                 programme,
                 requirements,
@@ -118,16 +121,18 @@ class RecognitionDesk:
             )
             decisions = [decision for decision, _ in decided]
             grants = [grant for _, grant in decided if grant is not None]
-            if grants:
-                appended = await transaction.append([SealedEntry(grant) for grant in grants])
-                await transaction.commit()
-                indices = iter(range(appended.first_index, appended.tree_size))
-                decisions = [
-                    msgspec.structs.replace(decision, index=next(indices))
-                    if decision.status == "granted"
-                    else decision
-                    for decision in decisions
-                ]
+            if not grants:
+                return programme, decisions
+            placed = await slot.append([SealedEntry(grant) for grant in grants])
+            indices = iter(range(placed.first_index, placed.tree_size))
+            return programme, [
+                msgspec.structs.replace(decision, index=next(indices))
+                if decision.status == "granted"
+                else decision
+                for decision in decisions
+            ]
+
+        programme, decisions = await self._context.grouped(write)
         return RecognitionResult(
             learner_ref=learner_ref,
             programme_id=programme.id,
@@ -137,9 +142,9 @@ class RecognitionDesk:
 
     async def reverse(self, recognition_index: int, reason: str) -> int:
         """Admin: append ``recognition.reversed``; its outcomes are free for that requirement."""
-        async with self._context.transaction() as transaction:
-            connection = transaction.connection
-            row = await learner_reads.recognition_row(connection, recognition_index)
+
+        async def write(slot: GroupSlot) -> int:
+            row = await learner_reads.recognition_row(slot.connection, recognition_index)
             if row is None:
                 raise NotFoundError(f"no recognition at entry {recognition_index}")
             if row.reversed_index is not None:
@@ -153,9 +158,9 @@ class RecognitionDesk:
                 cause="admin",
                 reversed_at=format_timestamp(self._context.now()),
             )
-            appended = await transaction.append([SealedEntry(entry)])
-            await transaction.commit()
-        return appended.first_index
+            return (await slot.append([SealedEntry(entry)])).first_index
+
+        return await self._context.grouped(write)
 
 
 def _in_effect(programme: Programme, today: datetime.date) -> bool:
@@ -204,12 +209,12 @@ def _requested(programme: Programme, requirement_ids: list[str]) -> list[Require
 
 
 async def _candidates(
-    transaction: LogTransaction, learner_ref: str, today: datetime.date
+    connection: AsyncConnection, learner_ref: str, today: datetime.date
 ) -> tuple[list[Candidate], set[tuple[str, str]]]:
     """The learner's awarded outcomes as recognition sees them, and the (programme,
     requirement) pairs they already hold a live recognition for."""
-    source, _ = await load_archive_source(transaction.connection, learner_ref, today)
-    uses = await learner_reads.uses_of(transaction.connection, list(source.outcomes))
+    source, _ = await load_archive_source(connection, learner_ref, today)
+    uses = await learner_reads.uses_of(connection, list(source.outcomes))
     candidates = []
     for index, entry in source.outcomes.items():
         award = entry.award

@@ -9,6 +9,7 @@ to the same append, its award evaluated as if the revoked one had never counted.
 from __future__ import annotations
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.errors import (
     AlreadyRevokedError,
@@ -23,9 +24,9 @@ from creditbank.rules.engine import TotalKey
 from creditbank.rules.totals import award_deltas
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
+from creditbank.service.group_commit import GroupSlot
 from creditbank.service.rulebooks import Rulebooks
 from creditbank.storage import access, learner_reads, reads
-from creditbank.storage.append import LogTransaction
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionReversed
@@ -48,13 +49,14 @@ class RevocationDesk:
     async def revoke(
         self, principal: Principal, issuer_id: str, record_id: str, reason: str
     ) -> RevocationAccepted:
-        async with self._context.transaction() as transaction:
+        async def write(slot: GroupSlot) -> RevocationAccepted:
             entries, deltas = await self._revocation(
-                transaction, principal, issuer_id, record_id, reason, None
+                slot.connection, principal, issuer_id, record_id, reason, None
             )
-            appended = await transaction.append(entries, deltas)
-            await transaction.commit()
-        return _revocation_accepted(appended.first_index, len(entries) - 1, None)
+            placed = await slot.append(entries, deltas)
+            return _revocation_accepted(placed.first_index, len(entries) - 1, None)
+
+        return await self._context.grouped(write)
 
     async def correct(
         self, principal: Principal, issuer_id: str, record_id: str, request: CorrectionRequest
@@ -71,8 +73,9 @@ class RevocationDesk:
         replacement, personal = normalise_outcome(
             record, issuer_id=issuer_id, pseudonymizer=self._pseudonymizer, now=self._context.now()
         )
-        async with self._context.transaction() as transaction:
-            connection = transaction.connection
+
+        async def write(slot: GroupSlot) -> RevocationAccepted:
+            connection = slot.connection
             taken = await reads.find_outcome(connection, issuer_id, replacement.record_id)
             if taken is not None:
                 raise ExistsWithDifferentContentError(
@@ -81,7 +84,7 @@ class RevocationDesk:
                     index=taken.entry_index,
                 )
             entries, deltas = await self._revocation(
-                transaction, principal, issuer_id, record_id, request.reason, replacement.record_id
+                connection, principal, issuer_id, record_id, request.reason, replacement.record_id
             )
             issuer = await reads.find_issuer(connection, issuer_id)
             assert issuer is not None  # it deposited the outcome being corrected
@@ -90,16 +93,17 @@ class RevocationDesk:
                 totals[key] = totals.get(key, 0) + amount
             rulebook = await self._rulebooks.current(connection)
             decision = rulebook.evaluate(replacement, issuer.kind, totals)
-            replacement = msgspec.structs.replace(replacement, award=decision.award)
-            entries.append(SealedEntry(replacement))
-            appended = await transaction.append(entries, [*deltas, *decision.deltas])
+            awarded = msgspec.structs.replace(replacement, award=decision.award)
+            entries.append(SealedEntry(awarded))
+            placed = await slot.append(entries, [*deltas, *decision.deltas])
             await access.upsert_person(connection, personal)
-            await transaction.commit()
-        return _revocation_accepted(appended.first_index, len(entries) - 2, appended.tree_size - 1)
+            return _revocation_accepted(placed.first_index, len(entries) - 2, placed.tree_size - 1)
+
+        return await self._context.grouped(write)
 
     async def _revocation(
         self,
-        transaction: LogTransaction,
+        connection: AsyncConnection,
         principal: Principal,
         issuer_id: str,
         record_id: str,
@@ -108,7 +112,6 @@ class RevocationDesk:
     ) -> tuple[Entries, Deltas]:
         """The revocation, the reversals it causes, and the totals to take back."""
         scope.changes_outcome(principal, issuer_id, record_id)
-        connection = transaction.connection
         found = await learner_reads.outcome_row(connection, issuer_id, record_id)
         if found is None:
             raise NotFoundError(f"no outcome {issuer_id}/{record_id}")
