@@ -1,6 +1,6 @@
 """The ``creditbank`` command line.
 
-    creditbank serve [--host H] [--port P]
+    creditbank serve [--host H] [--port P] [--workers N]
     creditbank db upgrade
     creditbank keys show | rotate | retire KEY_ID
     creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+# More serving processes than this only queue on the one write lock (and the 2 cores).
+serve_workers_max = 32
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="creditbank", description="learning-credit bank ledger")
@@ -60,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serving processes (PostgreSQL: they share one log through its write lock)",
+    )
 
     db = commands.add_parser("db", help="database schema")
     db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="migrate to head")
@@ -117,7 +126,7 @@ def _settings() -> Settings:
 def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
     command = arguments.command
     if command == "serve":
-        return _serve(settings, arguments.host, arguments.port)
+        return _serve(settings, arguments.host, arguments.port, arguments.workers)
     if command == "db":
         from creditbank.storage.engine import create_engine
         from creditbank.storage.migrate import upgrade
@@ -141,22 +150,38 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
     return _verify(settings, arguments)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> int:
     import uvicorn
 
+    if not 1 <= workers <= serve_workers_max:
+        raise CommandError("usage", f"--workers is 1 to {serve_workers_max}")
     chosen_host, chosen_port = host or settings.host, port or settings.port
     # Before the app starts (and, on an empty database, prints its one-time admin token).
     _check_can_listen(chosen_host, chosen_port)
+    # A new deployment's signing key and pseudonym secret are made here, once, before the
+    # workers start: two workers each making a key would each sign with their own. A
+    # misconfigured deployment stops here with its one line.
+    asyncio.run(_open_deployment(settings))
     # By name, not by import: creditbank never imports the web layer (api -> creditbank only).
-    # The factory reads the same environment these settings came from.
+    # The factory reads the same environment these settings came from. Each worker is a process
+    # with its own pool and group commit; the database's write lock orders their appends, and
+    # the first admin token is made under it, so only one worker prints one.
     uvicorn.run(
         "api.app:create_app",
         factory=True,
         host=chosen_host,
         port=chosen_port,
+        workers=workers,
         log_level="info",
     )
     return 0
+
+
+async def _open_deployment(settings: Settings) -> None:
+    from creditbank.service.deployment import open_bank
+
+    bank = await open_bank(settings)
+    await bank.engine.dispose()
 
 
 def _check_can_listen(host: str, port: int) -> None:
