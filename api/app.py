@@ -5,6 +5,7 @@ Run it with ``creditbank serve`` (or any ASGI server: ``LITESTAR_APP=api.app:cre
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             yield
         finally:
             await bank.imports.wait()
+            with contextlib.suppress(Exception):  # bookkeeping; the store may be the reason
+                await bank.access.flush_last_used()
             await bank.engine.dispose()
 
     return Litestar(

@@ -1,7 +1,8 @@
 """``python -m benchmarks`` (``make bench``): run every benchmark on every available database.
 
-``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``) runs one suite; ``--sizes``
-sets the import file sizes, ``imports --profile`` profiles one import instead of measuring (the
+``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``, ``load``) runs one
+suite; ``--sizes`` sets the import file sizes, ``--load-*`` and ``--workers`` bound the load
+suite (``benchmarks.load``), ``imports --profile`` profiles one import instead of measuring (the
 first size, on the first backend: ``--backends postgresql`` profiles PostgreSQL), and
 ``--archive-entries`` sets the log length the archive suite reads a learner's archive from.
 Figures are printed and written to ``benchmarks/results/<timestamp>.json``. The machine's speed
@@ -17,11 +18,11 @@ import os
 import platform
 from pathlib import Path
 
-from benchmarks import archive, imports, ledger, rules
+from benchmarks import archive, imports, ledger, load, rules
 from benchmarks.databases import drop_leftover_databases, postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SUITES = ("all", "ledger", "rules", "imports", "archive")
+SUITES = ("all", "ledger", "rules", "imports", "archive", "load")
 
 
 def _arguments() -> argparse.Namespace:
@@ -39,6 +40,20 @@ def _arguments() -> argparse.Namespace:
         default=archive.DEFAULT_LOG_ENTRIES,
         help="archive: log entries to fill the log to (e.g. 50000 for a quick run)",
     )
+    parser.add_argument(
+        "--load-clients",
+        default=",".join(str(count) for count in load.DEFAULT_CLIENTS),
+        help="load: concurrent clients, comma-separated",
+    )
+    parser.add_argument("--load-requests", type=int, default=load.DEFAULT_REQUESTS)
+    parser.add_argument("--load-seconds", type=float, default=load.DEFAULT_SECONDS)
+    parser.add_argument(
+        "--load-import-rows",
+        type=int,
+        default=load.DEFAULT_IMPORT_ROWS,
+        help="load: rows of the import run beside the deposits (0: none)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="load: serving processes")
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -77,6 +92,15 @@ def main() -> None:
         report["imports"] = imports.run(backends, imports.parse_sizes(arguments.sizes))
     if suite in ("all", "archive"):
         report["archive"] = archive.run(backends, arguments.archive_entries)
+    if suite in ("all", "load"):
+        report["load"] = load.run(
+            backends,
+            clients=tuple(int(count) for count in arguments.load_clients.split(",")),
+            requests=arguments.load_requests,
+            seconds=arguments.load_seconds,
+            import_rows=arguments.load_import_rows,
+            workers=arguments.workers,
+        )
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import load
 from benchmarks.import_files import write_import_file
 from benchmarks.imports_child import ChildSpec, measure
 from tests.conftest import Templates, fresh_database
@@ -57,3 +58,24 @@ def test_one_measured_import_reports_every_figure(
         "total",
     }
     assert figures["core"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_load_harness_reports_every_figure(
+    backend: str, templates: Templates, tmp_path: Path
+) -> None:
+    """A tiny bounded load run against a real server: the deposits-alone phase stops at its
+    request bound, the import phase runs until the import commits, and both report rate,
+    latencies and no errors (figures, never timings, are asserted)."""
+    with fresh_database(backend, templates, tmp_path) as url:
+        alone, during = load.run_backend(
+            backend, url, clients=(3,), requests=60, seconds=30, import_rows=300
+        )
+    assert alone["requests"] >= 60
+    assert during["import_state"] == "finished"
+    assert during["import_result"] == "committed"
+    for figures in (alone, during):
+        assert figures["errors"] == 0, figures["error_kinds"]
+        assert figures["requests_per_second"] > 0
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]

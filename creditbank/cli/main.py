@@ -3,7 +3,7 @@
     creditbank serve [--host H] [--port P] [--workers N]
     creditbank db upgrade
     creditbank keys show | rotate | retire KEY_ID
-    creditbank tokens create --role ROLE [--issuer ID | --learner REF] [--label TEXT]
+    creditbank tokens create|list|revoke ...                                 (cli/tokens.py)
     creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T] [--origin O]
     creditbank verify --database URL [--vkey KEY]... [--origin O]
     creditbank import FILE --issuer ID [...] | --url URL [--token T] [...]   (cli/imports.py)
@@ -35,6 +35,7 @@ from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
 from creditbank.cli import learners as cli_learners
 from creditbank.cli import standards as cli_standards
+from creditbank.cli import tokens as cli_tokens
 from creditbank.cli.common import (
     CommandError,
     async_client,
@@ -44,7 +45,6 @@ from creditbank.cli.common import (
 )
 from creditbank.errors import CreditbankError
 from creditbank.settings import Settings, load_settings
-from creditbank.tokens import Principal, roles
 
 if TYPE_CHECKING:
     from creditbank.audit.local import Verified
@@ -80,13 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     retire = key_actions.add_parser("retire", help="stop signing with a key")
     retire.add_argument("key_id", help="hex key id, as in the verifier key")
 
-    tokens = commands.add_parser("tokens", help="API tokens")
-    create = tokens.add_subparsers(dest="action", required=True).add_parser("create")
-    create.add_argument("--role", required=True, choices=roles)
-    scope = create.add_mutually_exclusive_group()
-    scope.add_argument("--issuer", dest="issuer_id")
-    scope.add_argument("--learner", dest="learner_ref")
-    create.add_argument("--label")
+    cli_tokens.add_commands(commands)
 
     verify = commands.add_parser("verify", help="verify the log offline")
     where = verify.add_mutually_exclusive_group(required=True)
@@ -138,7 +132,7 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
     if command == "keys":
         return _keys(settings, arguments)
     if command == "tokens":
-        return asyncio.run(_create_token(settings, arguments))
+        return cli_tokens.run(settings, arguments)
     if command in ("standards", "programmes", "audit"):
         return cli_standards.run(settings, arguments)
     if command == "import":
@@ -231,25 +225,6 @@ def _keys(settings: Settings, arguments: argparse.Namespace) -> int:
         print(f"retired {arguments.key_id}; its verifier key stays in {settings.keys_dir}/retired")
     for vkey in ring.active_verifier_keys():
         print(vkey)
-    return 0
-
-
-async def _create_token(settings: Settings, arguments: argparse.Namespace) -> int:
-    from creditbank.storage.access import create_token
-    from creditbank.storage.engine import create_engine
-
-    principal = Principal(
-        role=arguments.role, issuer_id=arguments.issuer_id, learner_ref=arguments.learner_ref
-    )
-    engine = create_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            token = await create_token(connection, principal, arguments.label)
-    finally:
-        await engine.dispose()
-    scope = principal.issuer_id or principal.learner_ref
-    print(f"created a {principal.role} token" + (f" for {scope}" if scope else "") + ":")
-    print(token)
     return 0
 
 

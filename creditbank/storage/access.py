@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,11 +12,52 @@ from creditbank.outcomes import PersonalData
 from creditbank.storage.tables import api_token, person
 from creditbank.tokens import Principal, Role, hash_token, new_token
 
-__all__ = ["count_tokens", "create_token", "principal_for_token", "upsert_person"]
+__all__ = [
+    "StoredToken",
+    "TokenGrant",
+    "count_tokens",
+    "create_token",
+    "list_tokens",
+    "mark_used",
+    "principal_for_token",
+    "revoke_tokens",
+    "upsert_person",
+]
+
+# A token's public id: the start of its hash, enough to name it in ``tokens revoke``.
+token_id_chars = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenGrant:
+    """What a live token grants, and until when."""
+
+    principal: Principal
+    expires_at: datetime.datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredToken:
+    """A token as ``tokens list`` shows it: never the token itself, which is not stored."""
+
+    token_id: str
+    principal: Principal
+    label: str | None
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+    last_used_at: datetime.datetime | None
+
+
+def token_id(token_hash: bytes) -> str:
+    return token_hash.hex()[:token_id_chars]
 
 
 async def create_token(
-    connection: AsyncConnection, principal: Principal, label: str | None = None
+    connection: AsyncConnection,
+    principal: Principal,
+    label: str | None = None,
+    expires_at: datetime.datetime | None = None,
 ) -> str:
     """Store a new token's hash and return the token: the only time it is ever seen."""
     token = new_token()
@@ -27,29 +69,97 @@ async def create_token(
             learner_ref=principal.learner_ref,
             label=label,
             created_at=datetime.datetime.now(datetime.UTC),
+            expires_at=expires_at,
         )
     )
     return token
 
 
-async def principal_for_token(connection: AsyncConnection, token: str) -> Principal | None:
+async def principal_for_token(
+    connection: AsyncConnection, token_hash: bytes, now: datetime.datetime
+) -> TokenGrant | None:
+    """The grant of a token that exists, is not revoked and has not expired; else None."""
     row = (
         await connection.execute(
-            sa.select(api_token.c.role, api_token.c.issuer_id, api_token.c.learner_ref).where(
-                api_token.c.token_hash == hash_token(token)
-            )
+            sa.select(
+                api_token.c.role,
+                api_token.c.issuer_id,
+                api_token.c.learner_ref,
+                api_token.c.expires_at,
+                api_token.c.revoked_at,
+            ).where(api_token.c.token_hash == token_hash)
         )
     ).one_or_none()
-    if row is None:
+    if row is None or row.revoked_at is not None:
+        return None
+    expires_at = _utc(row.expires_at)
+    if expires_at is not None and expires_at <= now:
         return None
     role: Role = row.role
-    return Principal(role=role, issuer_id=row.issuer_id, learner_ref=row.learner_ref)
+    principal = Principal(role=role, issuer_id=row.issuer_id, learner_ref=row.learner_ref)
+    return TokenGrant(principal=principal, expires_at=expires_at)
+
+
+async def list_tokens(connection: AsyncConnection) -> list[StoredToken]:
+    rows = await connection.execute(sa.select(api_token).order_by(api_token.c.created_at))
+    return [
+        StoredToken(
+            token_id=token_id(bytes(row.token_hash)),
+            principal=Principal(
+                role=row.role, issuer_id=row.issuer_id, learner_ref=row.learner_ref
+            ),
+            label=row.label,
+            created_at=_utc(row.created_at) or row.created_at,
+            expires_at=_utc(row.expires_at),
+            revoked_at=_utc(row.revoked_at),
+            last_used_at=_utc(row.last_used_at),
+        )
+        for row in rows
+    ]
+
+
+async def revoke_tokens(
+    connection: AsyncConnection, token_id_prefix: str, now: datetime.datetime
+) -> list[bytes]:
+    """Revoke the live tokens whose id starts with the prefix; their hashes."""
+    prefix = token_id_prefix.lower()
+    rows = await connection.execute(
+        sa.select(api_token.c.token_hash).where(api_token.c.revoked_at.is_(None))
+    )
+    hashes = [
+        bytes(row.token_hash) for row in rows if token_id(bytes(row.token_hash)).startswith(prefix)
+    ]
+    if hashes:
+        await connection.execute(
+            api_token.update().where(api_token.c.token_hash.in_(hashes)).values(revoked_at=now)
+        )
+    return hashes
+
+
+async def mark_used(connection: AsyncConnection, used: dict[bytes, datetime.datetime]) -> None:
+    """Record when each token was last used (a later time only)."""
+    for token_hash, when in used.items():
+        await connection.execute(
+            api_token.update()
+            .where(
+                api_token.c.token_hash == token_hash,
+                sa.or_(api_token.c.last_used_at.is_(None), api_token.c.last_used_at < when),
+            )
+            .values(last_used_at=when)
+        )
 
 
 async def count_tokens(connection: AsyncConnection) -> int:
     return (
         await connection.execute(sa.select(sa.func.count()).select_from(api_token))
     ).scalar_one()
+
+
+def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite gives back times without their zone; every stored time is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=datetime.UTC)
 
 
 async def upsert_person(connection: AsyncConnection, personal: PersonalData) -> None:

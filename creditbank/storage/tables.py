@@ -129,6 +129,9 @@ api_token = sa.Table(
     sa.Column("learner_ref", sa.String(64)),
     sa.Column("label", sa.String(100)),
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp),
+    sa.Column("revoked_at", Timestamp),
+    sa.Column("last_used_at", Timestamp),
 )
 
 ledger_tables: tuple[sa.Table, ...] = (log_entry, tile_segment, checkpoint)
