@@ -76,10 +76,11 @@ class WriteContext:
             raise WritesDisabledError(f"the log refuses writes: {self._writes_disabled}")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[LogTransaction]:
-        """The log's write lock and its one append; refused while writes are disabled."""
+    async def transaction(self, on: AsyncConnection | None = None) -> AsyncIterator[LogTransaction]:
+        """The log's write lock and its one append; refused while writes are disabled. ``on``:
+        the caller's connection (an import's, holding what it staged), else a new one."""
         self.require_writable()
-        async with log_transaction(self._engine, self._keys) as transaction:
+        async with log_transaction(self._engine, self._keys, on=on) as transaction:
             yield transaction
 
     async def grouped(self, write: Write[T]) -> T:

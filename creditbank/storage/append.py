@@ -18,8 +18,9 @@ crash leaves the log at the previous checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,9 +48,27 @@ __all__ = [
     "CheckpointSigner",
     "LogTransaction",
     "Placed",
+    "StagedEntries",
     "log_transaction",
     "store_checkpoint",
 ]
+
+
+# Staged leaves integrated per step: one step's segments are one insert.
+_STAGED_LEAVES_PER_INTEGRATION = 65_536
+
+
+class StagedEntries(Protocol):
+    """Entries staged in a temporary table ``(idx, body)``, numbered from ``first_index``."""
+
+    @property
+    def first_index(self) -> int: ...
+
+    @property
+    def leaf_hashes(self) -> bytes: ...
+
+    @property
+    def entries_table(self) -> str: ...
 
 
 class CheckpointSigner(Protocol):
@@ -172,6 +191,38 @@ class AppendStream:
     def _stored(self) -> None:
         self._unstored -= 1
 
+    async def add_staged(
+        self,
+        staged: StagedEntries,
+        project_staged: Callable[[AsyncConnection, int], Awaitable[None]],
+    ) -> int:
+        """Integrate entries an import prepared without the lock, in a temporary table of this
+        transaction's connection, numbered from ``staged.first_index``: their leaf hashes (32
+        bytes each, in order) extend the tree, the entries are copied into the log on the
+        server shifted to their indices, and ``project_staged(connection, shift)`` moves their
+        read-table rows. Returns the first index."""
+        assert not self._sealed
+        leaf_hashes = staged.leaf_hashes
+        assert len(leaf_hashes) % limits.hash_bytes == 0
+        first = self.size
+        step = _STAGED_LEAVES_PER_INTEGRATION * limits.hash_bytes
+        for start in range(0, len(leaf_hashes), step):
+            part = leaf_hashes[start : start + step]
+            hashes = [part[at : at + limits.hash_bytes] for at in range(0, len(part), 32)]
+            integration = integrate(self.size, self._edge, hashes)
+            self.size, self._root, self._edge = integration.size, integration.root, integration.edge
+            await insert_segments(self.connection, integration.segments)
+        shift = first - staged.first_index
+        await self.connection.execute(
+            sa.text(
+                f"INSERT INTO {log_entry.name} (idx, body) "  # noqa: S608 - our own names
+                f"SELECT idx + :shift, body FROM {staged.entries_table}"
+            ),
+            {"shift": shift},
+        )
+        await project_staged(self.connection, shift)
+        return first
+
     async def seal(self, total_deltas: Iterable[tuple[TotalKey, int]] = ()) -> Appended:
         """Apply the totals, sign the checkpoint of everything added and update the log state."""
         assert not self._sealed
@@ -225,26 +276,33 @@ class Placed:
 
 @asynccontextmanager
 async def log_transaction(
-    engine: AsyncEngine, signer: CheckpointSigner
+    engine: AsyncEngine, signer: CheckpointSigner, *, on: AsyncConnection | None = None
 ) -> AsyncIterator[LogTransaction]:
-    """Take the log's write lock for the duration of the block."""
-    async with engine.connect() as plain:
+    """Take the log's write lock for the duration of the block, on a new connection or ``on``
+    one the caller holds (an import's, whose temporary tables hold what it prepared)."""
+    async with contextlib.AsyncExitStack() as stack:
+        plain = on if on is not None else await stack.enter_async_context(engine.connect())
+        if plain.in_transaction():
+            await plain.commit()  # what the caller's connection did before is its own
         connection = await plain.execution_options(**{WRITE_LOCK_OPTION: True})
         await connection.begin()
-        row = (await connection.execute(_lock_query(connection))).one()
-        # A separate statement, after the lock is ours: PostgreSQL re-reads only the locked row
-        # of the statement that waited for it, so a checkpoint joined into that statement could
-        # be one that an appender committed before us has already superseded.
-        last = await latest_checkpoint(connection)
-        signed_head = (0, EMPTY_ROOT) if last is None else (last.tree_size, last.root)
-        transaction = LogTransaction(
-            connection, signer, (row.tree_size, bytes(row.root_hash)), signed_head
-        )
+        transaction: LogTransaction | None = None
         try:
+            row = (await connection.execute(_lock_query(connection))).one()
+            # A separate statement, after the lock is ours: PostgreSQL re-reads only the locked
+            # row of the statement that waited for it, so a checkpoint joined into that
+            # statement could be one that an appender committed before us has superseded.
+            last = await latest_checkpoint(connection)
+            signed_head = (0, EMPTY_ROOT) if last is None else (last.tree_size, last.root)
+            transaction = LogTransaction(
+                connection, signer, (row.tree_size, bytes(row.root_hash)), signed_head
+            )
             yield transaction
         finally:
-            if not transaction.committed:
+            if transaction is None or not transaction.committed:
                 await connection.rollback()
+            if on is not None:
+                await on.execution_options(**{WRITE_LOCK_OPTION: False})
 
 
 def _lock_query(connection: AsyncConnection) -> sa.Select[Any]:

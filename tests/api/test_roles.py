@@ -113,8 +113,8 @@ async def test_every_endpoint_admits_exactly_its_roles(api: Api, role: str) -> N
     )
     assert published.status_code == 201, published.text
     # The learner of the second outcome: an admin asking for a learner the log does not know is
-    # told there is none, so the learner paths name one it knows, and the learner token is theirs (entry 1, whose
-    # receipt the learner must not see, is another learner's).
+    # told there is none, so the learner paths name one it knows and the learner token is
+    # theirs (entry 1, whose receipt the learner must not see, is another learner's).
     entry = (await api.client.get("/v1/log/entries/2", headers=api.auth("auditor"))).json()
     api.tokens["learner"] = await api.token_for_learner(entry["learner_ref"])
     for serial, (method, template, kind, allowed) in enumerate(ENDPOINTS):

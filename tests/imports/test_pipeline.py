@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -16,6 +17,8 @@ from creditbank.service.bank import Bank
 from creditbank.service.imports import pipeline as importer
 from creditbank.service.imports.report import report_csv, row_page
 from creditbank.storage import reads
+from creditbank.storage.append import AppendStream
+from creditbank.storage.staging import StagedAppend
 from schemas.entries import BatchCommitted, OutcomeRecorded
 from schemas.imports import ImportRow
 from tests.factories import issuer_registration, resident_id
@@ -339,31 +342,43 @@ async def test_a_dry_run_spills_totals_too_and_awards_what_the_commit_does(
 async def test_a_write_failing_mid_import_leaves_nothing_and_the_same_file_then_commits(
     ready_bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The writer stores chunks while the next are classified; when the third chunk's write
-    fails, the import fails as a whole: no entry, outcome or person of it is left, the log
-    verifies, and the same file sent again commits every row once."""
+    """The writer stages chunks while the next are classified; when the third chunk's write
+    fails, the import fails as a whole, and again when placing the staged rows under the lock
+    fails after the entries moved: no entry, outcome or person of it is left, the log verifies,
+    and the same file sent again commits every row once."""
     monkeypatch.setattr(importer, "import_chunk_rows", 64)
     monkeypatch.setattr(importer, "prepare_slice_rows", 64)
     data = csv_bytes([row(n, learner_id=resident_id(n % 11)) for n in range(1, 401)])
     size_before = await _log_size(ready_bank)
-    real_upsert = importer.upsert_people
+    real_stage = StagedAppend.stage_people
     calls = 0
 
-    async def failing_upsert(*args: object, **kwargs: object) -> None:
+    async def failing_stage(self: StagedAppend, people: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise RuntimeError("the database went away")
-        await real_upsert(*args, **kwargs)  # type: ignore[arg-type]
+        await real_stage(self, people)
 
-    monkeypatch.setattr(importer, "upsert_people", failing_upsert)
+    monkeypatch.setattr(StagedAppend, "stage_people", failing_stage)
     failed = await run_file(ready_bank, tmp_path, data)
     assert (failed.state, failed.error_code) == ("failed", "internal_error")
     assert calls == 3  # the failure came mid-file, with chunks still to classify
+    monkeypatch.setattr(StagedAppend, "stage_people", real_stage)
+
+    real_add_staged = AppendStream.add_staged
+
+    async def failing_placement(self: AppendStream, *args: Any) -> int:
+        await real_add_staged(self, *args)  # the entries and outcomes are in, uncommitted
+        raise RuntimeError("the database went away while placing")
+
+    monkeypatch.setattr(AppendStream, "add_staged", failing_placement)
+    failed = await run_file(ready_bank, tmp_path, data)
+    assert (failed.state, failed.error_code) == ("failed", "internal_error")
+    monkeypatch.setattr(AppendStream, "add_staged", real_add_staged)
     assert await _log_size(ready_bank) == size_before
     assert await _table_rows(ready_bank, "outcome") == 0
     assert await _table_rows(ready_bank, "person") == 0
-    monkeypatch.setattr(importer, "upsert_people", real_upsert)
     again = await run_file(ready_bank, tmp_path, data)
     assert again.result == "committed"
     assert again.counts is not None

@@ -151,6 +151,7 @@ TRANSACTIONS = {
     ("RevocationDesk", "revoke"): "revoke_outcome",
     ("RevocationDesk", "correct"): "correct_outcome",
     ("ImportDesk", "_classify"): "import_local_file",  # and upload_import, through _run
+    ("ImportDesk", "_staged"): "import_local_file",  # the same imports, placed under the lock
 }
 
 

@@ -9,11 +9,12 @@ log's write lock anyway, and one at a time keeps memory at one import's worth.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,7 +42,8 @@ from creditbank.service.imports.pipeline import (
 )
 from creditbank.service.log import LogDesk
 from creditbank.service.rulebooks import Rulebooks
-from creditbank.storage.append import AppendStream
+from creditbank.storage import reads
+from creditbank.storage.append import AppendStream, LogTransaction
 from creditbank.storage.import_jobs import (
     JobEnd,
     JobRow,
@@ -50,6 +52,8 @@ from creditbank.storage.import_jobs import (
     finish_job,
     this_process,
 )
+from creditbank.storage.staging import StagedAppend
+from creditbank.storage.standards import in_force_names
 from creditbank.tokens import Principal
 from schemas.imports import ImportFailure, ImportProgress, ImportStatus
 
@@ -201,7 +205,7 @@ class ImportDesk:
             connection: AsyncConnection,
             reader: AsyncConnection,
             rulebook: RuleBook,
-            stream: AppendStream | None,
+            stream: AppendStream | StagedAppend | None,
         ) -> FileRun:
             return FileRun(
                 connection=connection,
@@ -221,6 +225,14 @@ class ImportDesk:
                 rulebook = await self._rulebooks.current(connection)
                 run = file_run(connection, connection, rulebook, None)
                 return await classify_file(run, job.file_sha256)
+        staged = await self._staged(job, files, file_run)
+        if staged is not None:
+            return staged
+        # Something the staged run decided on moved before it could be placed: classify again
+        # under the lock from the first row to the last, where nothing can move.
+        files.results.unlink(missing_ok=True)
+        progress.rows = progress.errors = 0
+        progress.bytes_read[0] = 0
         # The reader's snapshot is taken under the write lock, so it holds everything committed
         # before this import and nothing can be committed beside it until it ends.
         async with self._context.transaction() as transaction, self._context.snapshot() as reader:
@@ -232,6 +244,53 @@ class ImportDesk:
             if outcome.result == "committed":
                 await transaction.commit()
             return outcome
+
+    async def _staged(
+        self,
+        job: JobRow,
+        files: JobFiles,
+        file_run: Callable[[AsyncConnection, AsyncConnection, RuleBook, StagedAppend], FileRun],
+    ) -> ImportOutcome | None:
+        """Classify against a snapshot without the lock, staging the append, then take the
+        lock to place it (``storage.staging``); None if something it decided on moved."""
+        async with (
+            self._context.connect() as connection,
+            self._context.snapshot() as reader,
+            contextlib.AsyncExitStack() as locked,
+        ):
+            size = (await reads.log_head(reader)).tree_size
+            in_force = await in_force_names(reader)
+            staged = StagedAppend(connection, size)
+            await staged.create()
+            held: list[LogTransaction] = []
+
+            async def place(staged: StagedAppend) -> AppendStream:
+                transaction = await locked.enter_async_context(
+                    self._context.transaction(on=connection)
+                )
+                held.append(transaction)
+                moved = await staged.changed_since(transaction.connection)
+                if moved is None and await in_force_names(transaction.connection) != in_force:
+                    moved = "the standards in force changed meanwhile"
+                if moved is not None:
+                    raise _Moved(moved)
+                stream = await transaction.stream()
+                await staged.place(stream)
+                return stream
+
+            rulebook = await self._rulebooks.current(reader)
+            try:
+                outcome = await classify_file(
+                    file_run(connection, reader, rulebook, staged), job.file_sha256, place
+                )
+            except _Moved as moved:
+                _logger.info("import %s: %s; classifying again under the lock", job.job_id, moved)
+                return None
+            if outcome.result == "committed":
+                await held[0].commit()
+        if outcome.first_index is not None and outcome.first_index != size:
+            files.shift_recorded(outcome.first_index - size)
+        return outcome
 
     async def _finish(self, job_id: str, end: JobEnd) -> None:
         """Record how the job ended, waiting for the database if it is the reason the job
@@ -327,6 +386,10 @@ def _progress_view(progress: Progress, started: float) -> ImportProgress:
         rows_per_second=round(rate, 1),
         eta_seconds=None if eta is None else round(eta, 1),
     )
+
+
+class _Moved(Exception):
+    """What a staged import decided on moved before it could be placed."""
 
 
 def _failure(job_id: str, error: Exception) -> JobEnd:

@@ -19,12 +19,14 @@ from typing import BinaryIO
 import msgspec
 
 from creditbank.errors import FileTooLargeError
+from creditbank.imports.classify import RECORDED_STATUSES
 from creditbank.imports.row_results import RowResult
 
 __all__ = ["JobFiles", "file_chunks", "file_sha256"]
 
 read_chunk_bytes = 1 << 20
 _FRAME_LENGTH = struct.Struct(">I")
+_SHIFT_FRAME_ROWS = 4_096
 _encode_frame = msgspec.msgpack.Encoder().encode
 _decode_frame = msgspec.msgpack.Decoder(list[RowResult]).decode
 
@@ -91,6 +93,27 @@ class JobFiles:
                 if len(frame) < length:
                     return
                 yield from _decode_frame(frame)
+
+    def shift_recorded(self, shift: int) -> None:
+        """Move the recorded rows' indices by ``shift``: an import staged against a snapshot
+        numbered them from its size, and deposits placed before it moved them on. The file is
+        rewritten beside the old one and renamed over it, so a reader sees one or the other."""
+        shifted = self.results.with_name("results.shifted")
+        writer = ResultsWriter(shifted.open("wb"))
+        try:
+            batch: list[RowResult] = []
+            for result in self.read_results():
+                if result.status in RECORDED_STATUSES and result.index is not None:
+                    result.index += shift
+                batch.append(result)
+                if len(batch) >= _SHIFT_FRAME_ROWS:
+                    writer.write(batch)
+                    batch = []
+            if batch:
+                writer.write(batch)
+        finally:
+            writer.close()
+        os.replace(shifted, self.results)
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -6,10 +6,12 @@ chunks of prepared rows and, on the log's connection, looks up what the issuer b
 learners' totals, classifies, evaluates, and adds the chunk to the append. While the database
 works on one chunk (a COPY on PostgreSQL), the producer prepares the next.
 
-``commit`` holds the log's write lock from the first row to the last, so ``exists`` is decided
-against everything committed before and no other append can slip in between; the whole batch and
-its ``batch.committed`` entry are one append with one checkpoint, or nothing. ``dry_run`` reads
-one snapshot without the lock and writes nothing to the log.
+``commit`` first classifies against a snapshot without the log's write lock, staging what it
+would append (``storage.staging``), then takes the lock only to check that nothing it decided on
+moved and to place the staged rows; if something moved it runs again holding the lock from the
+first row to the last, as it always did. Either way the whole batch and its ``batch.committed``
+entry are one append with one checkpoint, or nothing. ``dry_run`` reads one snapshot without the
+lock and writes nothing to the log.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 import datetime
 import gc
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from msgspec.structs import replace
@@ -40,6 +42,7 @@ from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
 from creditbank.storage.import_totals import TotalsSpill, batched, committed_totals, drain_rows
 from creditbank.storage.projections import add_totals
+from creditbank.storage.staging import StagedAppend
 from schemas.entries import BatchCommitted, BatchCounts
 from schemas.imports import ImportFormat, ImportResult, OnError
 
@@ -149,13 +152,20 @@ class FileRun:
     pseudonymizer: Pseudonymizer
     now: datetime.datetime
     progress: Progress
-    stream: AppendStream | None
+    stream: AppendStream | StagedAppend | None
     row_path: RowPath = "lean"
 
 
-async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
+# Takes the log's lock and moves what was staged into the log; the append, to be ended.
+Place = Callable[[StagedAppend], Awaitable[AppendStream]]
+
+
+async def classify_file(
+    run: FileRun, file_sha256: str, place: Place | None = None
+) -> ImportOutcome:
     """Classify every row; when committing, add the recordable rows to the append as they come
-    and end it with the batch entry (the caller seals and commits)."""
+    (or to the staged append, which ``place`` moves into the log under the lock at the end)
+    and end it with the batch entry (the caller commits)."""
     options = run.options
     issuer = await reads.find_issuer(run.reader, options.issuer_id)
     if options.signature is not None:
@@ -183,6 +193,9 @@ async def classify_file(run: FileRun, file_sha256: str) -> ImportOutcome:
     if counts.recorded == 0:
         return ImportOutcome(result="nothing_to_commit", counts=counts)
     stream = run.stream
+    if isinstance(stream, StagedAppend):
+        assert place is not None
+        stream = await place(stream)
     first, last = stream.first_index, stream.size - 1
     batch = BatchCommitted(
         issuer_id=options.issuer_id,
@@ -260,9 +273,14 @@ class _Database:
             result.index = placed.first_index + offset
         connection, people = self.run.connection, chunk.people
 
+        stream = self.run.stream
+
         async def write() -> None:
             await placed.store()
-            await upsert_people(connection, people)
+            if isinstance(stream, StagedAppend):
+                await stream.stage_people(people)
+            else:
+                await upsert_people(connection, people)
 
         started = time.perf_counter()
         await self.writer.submit(write)

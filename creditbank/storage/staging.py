@@ -1,0 +1,230 @@
+"""An import's append, prepared without the log's write lock and placed under it.
+
+A committing import used to hold the write lock from its first row to its last, so every deposit
+waited for the whole file. Now the import reads and classifies against a snapshot of the log at
+size S0 and stores what it would append (entries numbered from S0, their outcome rows, its
+learners' personal data) in temporary tables of its own connection, which no other session sees
+and which take no lock on the log. Only then does it take the lock (on that same connection) and:
+
+1. ``changed_since``: check that nothing it decided on moved after S0: a record id of the file
+   banked by someone else, a learner of the file whose totals changed (an award or a revocation),
+   or the standards in force. If anything did, the staged work is dropped and the import runs
+   again the old way, under the lock throughout, so the answer is always that of a serial order.
+2. ``place``: integrate the staged leaf hashes at the current size S1 and move the staged rows
+   into the log's tables with ``INSERT ... SELECT``, shifted by S1 - S0, on the server.
+
+The entries' bytes do not depend on their index, so nothing staged is re-encoded; the tiles do,
+so they are computed at placing, from the leaf hashes kept in memory (32 bytes a row).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from creditbank import limits
+from creditbank.ledger.entries import SealedEntry, content_sha256
+from creditbank.outcomes import PersonalData
+from creditbank.rules.arithmetic import parse_credits
+from creditbank.storage.append import AppendStream
+from creditbank.storage.bulk import bulk_insert
+from creditbank.storage.engine import is_sqlite
+from schemas.entries import OutcomeRecorded
+
+__all__ = ["StagedAppend", "StagedPlacement"]
+
+_metadata = sa.MetaData()
+_staged_entry = sa.Table(
+    "staged_entry",
+    _metadata,
+    sa.Column("idx", sa.BigInteger, primary_key=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_staged_outcome = sa.Table(
+    "staged_outcome",
+    _metadata,
+    sa.Column("issuer_id", sa.String(64), nullable=False),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Column("entry_index", sa.BigInteger, nullable=False),
+    sa.Column("learner_ref", sa.String(64), nullable=False),
+    sa.Column("content_sha256", sa.LargeBinary, nullable=False),
+    sa.Column("award_credits", sa.BigInteger),
+    sa.Column("award_category", sa.String(48)),
+    sa.Column("award_standard", sa.String(64)),
+    prefixes=["TEMPORARY"],
+)
+_staged_person = sa.Table(
+    "staged_person",
+    _metadata,
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("learner_ref", sa.String(64), nullable=False),
+    sa.Column("id_type", sa.String(32), nullable=False),
+    sa.Column("identifier", sa.String(160), nullable=False),
+    sa.Column("name", sa.String(100)),
+    prefixes=["TEMPORARY"],
+)
+_TABLES = (_staged_entry, _staged_outcome, _staged_person)
+_OUTCOME_COLUMNS = tuple(column.name for column in _staged_outcome.columns)
+_PERSON_COLUMNS = tuple(column.name for column in _staged_person.columns)
+
+# The first row with a name per learner, else the first row (file order): the rule
+# ``upsert_people`` applies, for single deposits and the locked import alike.
+_MOVE_PEOPLE = (
+    "INSERT INTO person (learner_ref, id_type, identifier, name, updated_at) "
+    "SELECT learner_ref, id_type, identifier, name, {now} FROM ("
+    " SELECT learner_ref, id_type, identifier, name, ROW_NUMBER() OVER ("
+    "  PARTITION BY learner_ref ORDER BY CASE WHEN name IS NULL THEN 1 ELSE 0 END, seq) AS r"
+    " FROM staged_person) AS firsts WHERE r = 1 "
+    "ON CONFLICT (learner_ref) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at"
+    " WHERE person.name IS NULL AND excluded.name IS NOT NULL"
+)
+
+
+class StagedPlacement:
+    """A chunk's entries numbered from the snapshot's size, waiting to be staged."""
+
+    def __init__(
+        self,
+        staged: StagedAppend,
+        first_index: int,
+        entries: Sequence[SealedEntry],
+        digests: Sequence[bytes] | None,
+    ) -> None:
+        self._staged = staged
+        self.first_index = first_index
+        self._entries = entries
+        self._digests = digests
+
+    async def store(self) -> None:
+        connection, first = self._staged.connection, self.first_index
+        rows = [(first + offset, entry.body) for offset, entry in enumerate(self._entries)]
+        await bulk_insert(connection, _staged_entry, ("idx", "body"), rows)
+        outcomes = [
+            _outcome_row(entry.entry, first + offset, self._digests, offset)
+            for offset, entry in enumerate(self._entries)
+            if isinstance(entry.entry, OutcomeRecorded)
+        ]
+        await bulk_insert(connection, _staged_outcome, _OUTCOME_COLUMNS, outcomes)
+
+
+def _outcome_row(
+    entry: OutcomeRecorded, index: int, digests: Sequence[bytes] | None, offset: int
+) -> tuple[Any, ...]:
+    award = entry.award
+    return (
+        entry.issuer_id,
+        entry.record_id,
+        index,
+        entry.learner_ref,
+        content_sha256(entry) if digests is None else digests[offset],
+        None if award is None else parse_credits(award.credits),
+        None if award is None else award.category,
+        None if award is None else award.standard,
+    )
+
+
+class StagedAppend:
+    """What an import would append, numbered from ``snapshot_size``, in temporary tables."""
+
+    def __init__(self, connection: AsyncConnection, snapshot_size: int) -> None:
+        self.connection = connection
+        self.first_index = snapshot_size
+        self.size = snapshot_size
+        self._leaf_hashes = bytearray()
+        self._people = 0
+
+    async def create(self) -> None:
+        """The temporary tables, empty (a connection from the pool may hold an earlier set)."""
+        for table in _TABLES:
+            await self.connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+            await self.connection.execute(sa.schema.CreateTable(table))
+        await self.connection.commit()
+
+    async def drop(self) -> None:
+        for table in _TABLES:
+            await self.connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        await self.connection.commit()
+
+    def sequence(
+        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+    ) -> StagedPlacement:
+        """Number ``entries`` after those staged before (from the snapshot's size)."""
+        first = self.size
+        self.size += len(entries)
+        for entry in entries:
+            self._leaf_hashes += entry.leaf_hash
+        return StagedPlacement(self, first, entries, content_digests)
+
+    async def stage_people(self, people: Iterable[PersonalData]) -> None:
+        rows = []
+        for person in people:
+            rows.append(
+                (self._people, person.learner_ref, person.id_type, person.identifier, person.name)
+            )
+            self._people += 1
+        await bulk_insert(self.connection, _staged_person, _PERSON_COLUMNS, rows)
+
+    async def changed_since(self, connection: AsyncConnection) -> str | None:
+        """What moved after the snapshot that this import decided on, or None: a record id of
+        the file banked meanwhile, or a learner of the file whose totals changed (an outcome
+        with an award, or a revocation, since the snapshot). The caller compares the
+        standards in force itself."""
+        since = self.first_index
+        banked = await connection.execute(
+            sa.text(
+                "SELECT 1 FROM outcome o JOIN staged_outcome s "
+                "ON o.issuer_id = s.issuer_id AND o.record_id = s.record_id LIMIT 1"
+            )
+        )
+        if banked.first() is not None:
+            return "a record id of the file was recorded meanwhile"
+        moved = await connection.execute(
+            sa.text(
+                "SELECT 1 FROM outcome o WHERE o.learner_ref IN "
+                "(SELECT learner_ref FROM staged_outcome) AND "
+                "((o.entry_index >= :since AND o.award_credits IS NOT NULL) "
+                "OR o.revoked_index >= :since) LIMIT 1"
+            ),
+            {"since": since},
+        )
+        if moved.first() is not None:
+            return "a learner of the file had credits recorded or revoked meanwhile"
+        return None
+
+    @property
+    def leaf_hashes(self) -> bytes:
+        return bytes(self._leaf_hashes)
+
+    @property
+    def entries_table(self) -> str:
+        return _staged_entry.name
+
+    async def place(self, stream: AppendStream) -> int:
+        """Integrate and move everything staged into the log under the lock (the entries by the
+        append path, ``AppendStream.add_staged``; their outcome rows and learners here); the
+        index the first staged entry got."""
+        assert len(self._leaf_hashes) == (self.size - self.first_index) * limits.hash_bytes
+        return await stream.add_staged(self, _project_staged)
+
+
+async def _project_staged(connection: AsyncConnection, shift: int) -> None:
+    """The staged outcome rows, shifted to their entries' indices, and the learners' data."""
+    columns = ", ".join(_OUTCOME_COLUMNS)
+    shifted = columns.replace("entry_index", "entry_index + :shift")
+    await connection.execute(
+        sa.text(f"INSERT INTO outcome ({columns}) SELECT {shifted} FROM staged_outcome"),  # noqa: S608
+        {"shift": shift},
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    if is_sqlite(connection):
+        statement = _MOVE_PEOPLE.format(now="?")
+        await connection.exec_driver_sql(statement, (now.strftime("%Y-%m-%d %H:%M:%S.%f"),))
+        return
+    raw = await connection.get_raw_connection()
+    assert raw.driver_connection is not None
+    await raw.driver_connection.execute(_MOVE_PEOPLE.format(now="$1"), now)
