@@ -55,6 +55,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=1, help="load: serving processes")
     parser.add_argument(
+        "--load-rate",
+        type=float,
+        default=load.DEFAULT_RATE,
+        help="load: deposits a second during the import (open loop)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="imports: cProfile one import (the first of --sizes, on the first of --backends)",
@@ -100,6 +106,7 @@ def main() -> None:
             seconds=arguments.load_seconds,
             import_rows=arguments.load_import_rows,
             workers=arguments.workers,
+            rate=arguments.load_rate,
         )
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -3,13 +3,19 @@
 A real ``creditbank serve`` on a scratch database, on the loopback interface only, and N clients,
 each one keep-alive HTTP/1.1 connection sending deposits back to back (new record ids; a learner
 per 8 deposits; the course earns credits under a capped standard, so every deposit runs the rules
-engine). The clients speak raw HTTP over asyncio streams: a full HTTP client would spend more of
-the machine's two cores than the server it measures. Every run is bounded twice, by requests and
-by seconds, whichever comes first; a request taking longer than ``request_timeout_seconds`` counts
+engine). The deposits come from another enterprise than the import's, about other learners, as
+when one company uploads its year while others record single courses: a deposit about a learner
+of the file would make the staged import classify again under the lock (``storage.staging``).
+The clients speak raw HTTP over asyncio streams: a full HTTP client would spend more of the
+machine's two cores than the server it measures. Every run is bounded twice, by requests and by
+seconds, whichever comes first; a request taking longer than ``request_timeout_seconds`` counts
 as an error. Printed per backend, clients and phase: requests/s, p50/p99/max latency, errors.
 
 During the import phase a file of ``import_rows`` rows is uploaded to the same server, and the
-deposits run from the moment the job is accepted until it ends (or the bounds).
+deposits run from the moment the job is accepted until it ends (or the bounds), in open loop:
+``rate`` a second on schedule, each latency counted from when its request was due. A closed loop
+(the alone phases, which measure the most the server can take) sends less while the server
+stalls, so its p99 would hide a stall; the schedule does not.
 """
 
 from __future__ import annotations
@@ -50,7 +56,12 @@ DEFAULT_REQUESTS = 20_000
 DEFAULT_SECONDS = 15.0
 DEFAULT_IMPORT_ROWS = 1_000_000
 DURING_IMPORT_SECONDS = 300.0
+# Deposits a second during the import, sent on schedule whatever the answers (open loop).
+DEFAULT_RATE = 100.0
 request_timeout_seconds = 60.0
+DEPOSIT_ISSUER = "bench-other"
+# Deposits' learners are numbered from here: the import file's are below it.
+DEPOSIT_LEARNERS_FROM = 10_000_000
 _BODY = (
     '{{"issuer_id":"{issuer}","record_id":"L{run}-{serial}","learner_id":"{learner}",'
     '"learner_name":"王芳","course_code":"SAFE-101","course_title":"安全生产培训",'
@@ -98,10 +109,10 @@ class _Requests:
     def next(self) -> bytes:
         serial = next(self._serials)
         body = _BODY.format(
-            issuer=ISSUER_ID,
+            issuer=DEPOSIT_ISSUER,
             run=self._run,
             serial=serial,
-            learner=resident_id(serial // 8),
+            learner=resident_id(DEPOSIT_LEARNERS_FROM + serial // 8),
             month=1 + serial % 9,
             day=serial % 10,
         ).encode()
@@ -125,13 +136,35 @@ async def _response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _client(port: int, requests: _Requests, until: Callable[[], bool], run: LoadRun) -> None:
+class _Schedule:
+    """When each request is due, at ``rate`` a second from the start (open loop), or None for
+    closed loop (each client sends as soon as its last answer came)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._rate = rate
+        self._start = time.perf_counter()
+        self._sent = itertools.count()
+
+    def due(self) -> float | None:
+        if self._rate is None:
+            return None
+        return self._start + next(self._sent) / self._rate
+
+
+async def _client(
+    port: int, requests: _Requests, until: Callable[[], bool], run: LoadRun, schedule: _Schedule
+) -> None:
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     while not until():
+        due = schedule.due()
+        if due is not None:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
         if connection is None:
             connection = await asyncio.open_connection(LOOPBACK, port)
         reader, writer = connection
-        started = time.perf_counter()
+        # Open loop: from when the request was due, so time spent queued behind a stalled one
+        # counts (a closed loop sends less while the server stalls, and hides the stall).
+        started = time.perf_counter() if due is None else due
         try:
             writer.write(requests.next())
             status = await asyncio.wait_for(_response(reader), request_timeout_seconds)
@@ -157,11 +190,15 @@ async def deposit_load(
     seconds: float,
     also_until: Callable[[], bool] = lambda: False,
     at_least: int = 0,
+    rate: float | None = None,
 ) -> LoadRun:
     """``run.clients`` clients sending deposits until ``requests`` were sent, ``seconds`` passed
-    or, once ``at_least`` were sent, ``also_until`` says so."""
+    or, once ``at_least`` were sent, ``also_until`` says so; at ``rate`` a second in all, each
+    latency counted from when its request was due, or (None) as fast as answers come."""
     deadline = time.monotonic() + seconds
-    source = _Requests(token, f"{run.phase}-{run.clients}-{os.getpid()}-{time.time_ns()}")
+    # Record ids stay short and new in every run: "L<run>-<serial>", the run a time in hex.
+    source = _Requests(token, f"{time.time_ns():x}")
+    schedule = _Schedule(rate)
 
     def until() -> bool:
         if run.requests >= requests or time.monotonic() >= deadline:
@@ -169,7 +206,7 @@ async def deposit_load(
         return run.requests >= at_least and also_until()
 
     started = time.perf_counter()
-    await asyncio.gather(*(_client(port, source, until, run) for _ in range(run.clients)))
+    await asyncio.gather(*(_client(port, source, until, run, schedule) for _ in range(run.clients)))
     run.seconds = time.perf_counter() - started
     return run
 
@@ -183,28 +220,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _prepare(env: dict[str, str]) -> str:
-    """Keys, the issuer, the capped standard and an issuer token; the token."""
+async def _prepare(env: dict[str, str]) -> tuple[str, str]:
+    """Keys, the two issuers, the capped standard; the depositing and the importing issuer's
+    tokens."""
     bank = await open_bank(load_settings(env))
     try:
         await bank.start()
         async with bank.engine.begin() as connection:
             await create_token(connection, Principal(role="admin"))  # nothing printed at start
-            token = await create_token(
-                connection, Principal(role="issuer", issuer_id=ISSUER_ID), "load benchmark"
+            tokens = [
+                await create_token(connection, Principal(role="issuer", issuer_id=issuer))
+                for issuer in (DEPOSIT_ISSUER, ISSUER_ID)
+            ]
+        for issuer in (DEPOSIT_ISSUER, ISSUER_ID):
+            await bank.deposits.register_issuer(
+                IssuerRegistration(issuer_id=issuer, name=ISSUER_NAME, kind="enterprise")
             )
-        await bank.deposits.register_issuer(
-            IssuerRegistration(issuer_id=ISSUER_ID, name=ISSUER_NAME, kind="enterprise")
-        )
         await bank.standards.publish(SAFETY)
-        return token
+        return tokens[0], tokens[1]
     finally:
         await bank.engine.dispose()
 
 
 @contextlib.contextmanager
-def serving(url: str, data_dir: Path, workers: int) -> Iterator[tuple[int, str]]:
-    """``creditbank serve`` on a loopback port; the port and an issuer token."""
+def serving(url: str, data_dir: Path, workers: int) -> Iterator[tuple[int, str, str]]:
+    """``creditbank serve`` on a loopback port; the port, the depositing issuer's token and
+    the importing issuer's."""
     port = _free_port()
     env = {
         **os.environ,
@@ -213,7 +254,7 @@ def serving(url: str, data_dir: Path, workers: int) -> Iterator[tuple[int, str]]
         "CREDITBANK_HOST": LOOPBACK,
         "CREDITBANK_PORT": str(port),
     }
-    token = asyncio.run(_prepare(env))
+    token, importer = asyncio.run(_prepare(env))
     server = subprocess.Popen(
         [sys.executable, "-m", "creditbank.cli.main", "serve", "--workers", str(workers)],
         env=env,
@@ -230,7 +271,7 @@ def serving(url: str, data_dir: Path, workers: int) -> Iterator[tuple[int, str]]
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("the server did not start")
             time.sleep(0.2)
-        yield port, token
+        yield port, token, importer
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -263,14 +304,15 @@ def _upload(port: int, token: str, path: Path) -> str:
 
 
 async def _during_import(
-    port: int, token: str, path: Path, run: LoadRun, requests: int
+    port: int, tokens: tuple[str, str], path: Path, run: LoadRun, requests: int, rate: float
 ) -> dict[str, Any]:
-    job = await asyncio.to_thread(_upload, port, token, path)
+    token, importer = tokens
+    job = await asyncio.to_thread(_upload, port, importer, path)
     state = {"running": True, "job": {}}
     started = time.perf_counter()
 
     async def watch() -> None:
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {importer}"}) as client:
             while state["running"]:
                 state["job"] = (await client.get(job, timeout=60)).json()
                 state["running"] = state["job"]["state"] == "running"
@@ -285,6 +327,7 @@ async def _during_import(
         seconds=DURING_IMPORT_SECONDS,
         also_until=lambda: not state["running"],
         at_least=run.clients,  # a small import may end before the first deposit
+        rate=rate,
     )
     await watcher
     job_state: dict[str, Any] = state["job"]  # type: ignore[assignment]
@@ -304,12 +347,13 @@ def run_backend(
     seconds: float = DEFAULT_SECONDS,
     import_rows: int = DEFAULT_IMPORT_ROWS,
     workers: int = 1,
+    rate: float = DEFAULT_RATE,
 ) -> list[dict[str, Any]]:
     """Every phase on one backend: deposits alone per client count, then during an import."""
     figures = []
     with tempfile.TemporaryDirectory(prefix="creditbank-load-") as work:
         directory = Path(work)
-        with serving(url, directory / "data", workers) as (port, token):
+        with serving(url, directory / "data", workers) as (port, token, importer):
             for count in clients:
                 run = LoadRun(backend, count, f"alone, {workers} worker(s)")
                 asyncio.run(deposit_load(port, token, run, requests=requests, seconds=seconds))
@@ -317,8 +361,10 @@ def run_backend(
                 print(f"[load/{backend}] {json.dumps(figures[-1])}", flush=True)
             if import_rows:
                 made = write_import_file(directory / "import.csv", import_rows)
-                run = LoadRun(backend, max(clients), f"during a {import_rows}-row import")
-                extra = asyncio.run(_during_import(port, token, made.path, run, requests))
+                phase = f"during a {import_rows}-row import, {rate:g}/s open loop"
+                run = LoadRun(backend, max(clients), phase)
+                tokens = (token, importer)
+                extra = asyncio.run(_during_import(port, tokens, made.path, run, requests, rate))
                 figures.append(run.figures() | extra)
                 print(f"[load/{backend}] {json.dumps(figures[-1])}", flush=True)
     return figures
@@ -332,6 +378,7 @@ def run(
     seconds: float = DEFAULT_SECONDS,
     import_rows: int = DEFAULT_IMPORT_ROWS,
     workers: int = 1,
+    rate: float = DEFAULT_RATE,
 ) -> dict[str, list[dict[str, Any]]]:
     report = {}
     for backend in backends:
@@ -344,5 +391,6 @@ def run(
                 seconds=seconds,
                 import_rows=import_rows,
                 workers=workers,
+                rate=rate,
             )
     return report

@@ -6,9 +6,10 @@ size S0 and stores what it would append (entries numbered from S0, their outcome
 learners' personal data) in temporary tables of its own connection, which no other session sees
 and which take no lock on the log. Only then does it take the lock (on that same connection) and:
 
-1. ``changed_since``: check that nothing it decided on moved after S0: a record id of the file
-   banked by someone else, a learner of the file whose totals changed (an award or a revocation),
-   or the standards in force. If anything did, the staged work is dropped and the import runs
+1. ``changed_since``: read the entries appended after S0 (those that landed while it staged)
+   and check that none moved what it decided on: a record id of the file recorded by someone
+   else, a learner of the file whose totals changed (an award or a revocation), a standard
+   published or retired. If anything did, the staged work is dropped and the import runs
    again the old way, under the lock throughout, so the answer is always that of a serial order.
 2. ``place``: integrate the staged leaf hashes at the current size S1 and move the staged rows
    into the log's tables with ``INSERT ... SELECT``, shifted by S1 - S0, on the server.
@@ -20,6 +21,7 @@ so they are computed at placing, from the leaf hashes kept in memory (32 bytes a
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,13 +29,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank import limits
-from creditbank.ledger.entries import SealedEntry, content_sha256
+from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.outcomes import PersonalData
 from creditbank.rules.arithmetic import parse_credits
 from creditbank.storage.append import AppendStream
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
-from schemas.entries import OutcomeRecorded
+from creditbank.storage.reads import entries
+from schemas.entries import OutcomeRecorded, OutcomeRevoked, StandardPublished, StandardRetired
 
 __all__ = ["StagedAppend", "StagedPlacement"]
 
@@ -170,29 +173,31 @@ class StagedAppend:
         await bulk_insert(self.connection, _staged_person, _PERSON_COLUMNS, rows)
 
     async def changed_since(self, connection: AsyncConnection) -> str | None:
-        """What moved after the snapshot that this import decided on, or None: a record id of
-        the file banked meanwhile, or a learner of the file whose totals changed (an outcome
-        with an award, or a revocation, since the snapshot). The caller compares the
-        standards in force itself."""
+        """What moved after the snapshot that this import decided on, or None.
+
+        Only the entries appended since the snapshot are read (those that landed while the
+        import staged: few, next to the file), and the staged rows are looked up for what they
+        name: a record id of the issuer recorded meanwhile, a learner whose totals changed (an
+        outcome with an award, a revocation), a standard published or retired."""
         since = self.first_index
-        banked = await connection.execute(
-            sa.text(
-                "SELECT 1 FROM outcome o JOIN staged_outcome s "
-                "ON o.issuer_id = s.issuer_id AND o.record_id = s.record_id LIMIT 1"
-            )
-        )
-        if banked.first() is not None:
+        size = (await connection.execute(sa.text("SELECT tree_size FROM log_state"))).scalar_one()
+        records: set[tuple[str, str]] = set()
+        learners: set[str] = set()
+        for body in await entries(connection, since, size):
+            entry = open_entry(body)
+            if isinstance(entry, StandardPublished | StandardRetired):
+                return "the standards changed meanwhile"
+            if isinstance(entry, OutcomeRecorded):
+                records.add((entry.issuer_id, entry.record_id))
+                if entry.award is not None:
+                    learners.add(entry.learner_ref)
+            elif isinstance(entry, OutcomeRevoked):
+                learners.add(entry.learner_ref)
+        if records and await _staged_any(
+            connection, "issuer_id || '/' || record_id", [f"{i}/{r}" for i, r in records]
+        ):
             return "a record id of the file was recorded meanwhile"
-        moved = await connection.execute(
-            sa.text(
-                "SELECT 1 FROM outcome o WHERE o.learner_ref IN "
-                "(SELECT learner_ref FROM staged_outcome) AND "
-                "((o.entry_index >= :since AND o.award_credits IS NOT NULL) "
-                "OR o.revoked_index >= :since) LIMIT 1"
-            ),
-            {"since": since},
-        )
-        if moved.first() is not None:
+        if learners and await _staged_any(connection, "learner_ref", sorted(learners)):
             return "a learner of the file had credits recorded or revoked meanwhile"
         return None
 
@@ -210,6 +215,25 @@ class StagedAppend:
         index the first staged entry got."""
         assert len(self._leaf_hashes) == (self.size - self.first_index) * limits.hash_bytes
         return await stream.add_staged(self, _project_staged)
+
+
+async def _staged_any(connection: AsyncConnection, expression: str, values: list[str]) -> bool:
+    """Whether a staged outcome row's ``expression`` is one of ``values``: one pass over the
+    staged rows, the values bound as one array (PostgreSQL) or one JSON list (SQLite)."""
+    if is_sqlite(connection):
+        result = await connection.exec_driver_sql(
+            f"SELECT 1 FROM staged_outcome WHERE {expression} IN "  # noqa: S608 - our own text
+            "(SELECT value FROM json_each(?)) LIMIT 1",
+            (json.dumps(values),),
+        )
+        return result.first() is not None
+    raw = await connection.get_raw_connection()
+    assert raw.driver_connection is not None
+    found = await raw.driver_connection.fetchval(
+        f"SELECT 1 FROM staged_outcome WHERE {expression} = ANY($1::text[]) LIMIT 1",  # noqa: S608
+        values,
+    )
+    return found is not None
 
 
 async def _project_staged(connection: AsyncConnection, shift: int) -> None:

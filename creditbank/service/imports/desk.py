@@ -283,11 +283,17 @@ class ImportDesk:
                 outcome = await classify_file(
                     file_run(connection, reader, rulebook, staged), job.file_sha256, place
                 )
+                if outcome.result == "committed":
+                    await held[0].commit()
             except _Moved as moved:
                 _logger.info("import %s: %s; classifying again under the lock", job.job_id, moved)
                 return None
-            if outcome.result == "committed":
-                await held[0].commit()
+            finally:
+                # The lock goes first; then the staged rows, which would otherwise stay with the
+                # pooled connection until its next import (a broken connection takes them along).
+                await locked.aclose()
+                with contextlib.suppress(Exception):
+                    await staged.drop()
         if outcome.first_index is not None and outcome.first_index != size:
             files.shift_recorded(outcome.first_index - size)
         return outcome
