@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditbank.errors import MalformedError
 from creditbank.ledger.entries import SealedEntry, open_entry
-from creditbank.outcomes import normalise_outcome
+from creditbank.outcomes import identifier_text, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from schemas.api import OutcomeRecord
 from tests.factories import resident_id
@@ -76,3 +78,34 @@ def test_accepted_records_seal_into_canonical_entries(
     sealed = SealedEntry(entry)
     assert open_entry(sealed.body) == entry
     assert not entry.hours.startswith("-")
+
+
+_FORMAT_CHARACTERS = st.characters(categories=["Cf"])
+
+
+@given(
+    before=st.text(max_size=6),
+    format_character=_FORMAT_CHARACTERS,
+    after=st.text(max_size=6),
+)
+def test_identifiers_with_a_format_character_are_refused(
+    before: str, format_character: str, after: str
+) -> None:
+    """Any identifier holding an invisible format character (bidi overrides, zero-width
+    characters, soft hyphens: Unicode Cf) is refused, whatever surrounds it, so a look-alike of
+    an existing record id can never be a second record."""
+    with pytest.raises(MalformedError) as refused:
+        identifier_text("HR" + before + format_character + after + "1", "record_id")
+    assert refused.value.field == "record_id"
+
+
+@given(st.text(min_size=1, max_size=12).filter(lambda text: text.strip() and text.isprintable()))
+def test_accepted_identifiers_are_nfc_and_equal_forms_are_one_identifier(text: str) -> None:
+    """What an identifier becomes is NFC, and the composed and decomposed forms of the same
+    text become the same identifier (one record, not two)."""
+    try:
+        composed = identifier_text(unicodedata.normalize("NFC", text), "record_id")
+    except MalformedError:
+        return
+    assert unicodedata.is_normalized("NFC", composed)
+    assert identifier_text(unicodedata.normalize("NFD", text), "record_id") == composed
