@@ -32,6 +32,7 @@ from creditbank import limits
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.outcomes import PersonalData
 from creditbank.rules.arithmetic import parse_credits
+from creditbank.rules.engine import TotalKey
 from creditbank.storage.append import AppendStream
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
@@ -71,9 +72,29 @@ _staged_person = sa.Table(
     sa.Column("name", sa.String(100)),
     prefixes=["TEMPORARY"],
 )
-_TABLES = (_staged_entry, _staged_outcome, _staged_person)
+_staged_total = sa.Table(
+    "staged_total",
+    _metadata,
+    sa.Column("learner_ref", sa.String(64), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(120), nullable=False),
+    sa.Column("period", sa.String(10), nullable=False),
+    sa.Column("credits", sa.BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_TABLES = (_staged_entry, _staged_outcome, _staged_person, _staged_total)
+_TOTAL_COLUMNS = tuple(column.name for column in _staged_total.columns)
 _OUTCOME_COLUMNS = tuple(column.name for column in _staged_outcome.columns)
 _PERSON_COLUMNS = tuple(column.name for column in _staged_person.columns)
+
+# The import's deltas, summed per total, added as ``add_totals`` adds them.
+_MOVE_TOTALS = (
+    "INSERT INTO learner_total (learner_ref, scope, subject, period, credits) "
+    "SELECT learner_ref, scope, subject, period, SUM(credits) FROM staged_total WHERE 1 = 1 "
+    "GROUP BY learner_ref, scope, subject, period HAVING SUM(credits) <> 0 "
+    "ON CONFLICT (learner_ref, scope, subject, period) "
+    "DO UPDATE SET credits = learner_total.credits + excluded.credits"
+)
 
 # The first row with a name per learner, else the first row (file order): the rule
 # ``upsert_people`` applies, for single deposits and the locked import alike.
@@ -172,6 +193,12 @@ class StagedAppend:
             self._people += 1
         await bulk_insert(self.connection, _staged_person, _PERSON_COLUMNS, rows)
 
+    async def stage_totals(self, deltas: Iterable[tuple[TotalKey, int]]) -> None:
+        """The import's deltas to the learners' totals, added when placed: streaming them to the
+        database here, before the lock, keeps that work out of the time the log is held."""
+        rows = [(*key, amount) for key, amount in deltas if amount]
+        await bulk_insert(self.connection, _staged_total, _TOTAL_COLUMNS, rows)
+
     async def changed_since(self, connection: AsyncConnection) -> str | None:
         """What moved after the snapshot that this import decided on, or None.
 
@@ -237,13 +264,15 @@ async def _staged_any(connection: AsyncConnection, expression: str, values: list
 
 
 async def _project_staged(connection: AsyncConnection, shift: int) -> None:
-    """The staged outcome rows, shifted to their entries' indices, and the learners' data."""
+    """The staged outcome rows, shifted to their entries' indices, the learners' totals and
+    their personal data."""
     columns = ", ".join(_OUTCOME_COLUMNS)
     shifted = columns.replace("entry_index", "entry_index + :shift")
     await connection.execute(
         sa.text(f"INSERT INTO outcome ({columns}) SELECT {shifted} FROM staged_outcome"),  # noqa: S608
         {"shift": shift},
     )
+    await connection.execute(sa.text(_MOVE_TOTALS))
     now = datetime.datetime.now(datetime.UTC)
     if is_sqlite(connection):
         statement = _MOVE_PEOPLE.format(now="?")

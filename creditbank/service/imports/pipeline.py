@@ -193,8 +193,10 @@ async def classify_file(
     if counts.recorded == 0:
         return ImportOutcome(result="nothing_to_commit", counts=counts)
     stream = run.stream
+    staged = isinstance(stream, StagedAppend)
     if isinstance(stream, StagedAppend):
         assert place is not None
+        await database.stage_totals(stream, classifier.deltas())
         stream = await place(stream)
     first, last = stream.first_index, stream.size - 1
     batch = BatchCommitted(
@@ -209,7 +211,8 @@ async def classify_file(
         committed_at=format_timestamp(run.now),
     )
     batch_index = await stream.add([SealedEntry(batch)])
-    await database.add_totals(classifier.deltas())
+    if not staged:  # a staged import's totals were placed with its rows
+        await database.add_totals(classifier.deltas())
     await stream.seal()
     return ImportOutcome(
         result="committed",
@@ -300,6 +303,18 @@ class _Database:
             await add_totals(self.run.connection, batch)
         async for batch in self.spill.drain():
             await add_totals(self.run.connection, batch)
+        self._waited(started)
+
+    async def stage_totals(
+        self, staged: StagedAppend, in_memory: Iterator[tuple[TotalKey, int]]
+    ) -> None:
+        """Stage the import's deltas beside its rows, before the lock: those in memory and those
+        spilled, a batch at a time."""
+        started = time.perf_counter()
+        for batch in batched(in_memory, drain_rows):
+            await staged.stage_totals(batch)
+        async for batch in self.spill.drain():
+            await staged.stage_totals(batch)
         self._waited(started)
 
     async def finish(self) -> None:
