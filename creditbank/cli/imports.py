@@ -236,8 +236,8 @@ async def _import_locally(
     settings: Settings, path: Path, options: ImportOptions, report: Path | None, bar: ProgressBar
 ) -> tuple[ImportStatus, list[ImportRow]]:
     from creditbank.service.deployment import open_bank
-    from creditbank.service.imports.desk import job_status
     from creditbank.service.imports.report import report_csv, row_page
+    from creditbank.service.imports.status import job_status
 
     bank = await open_bank(settings)
     try:

@@ -92,7 +92,7 @@ async def principal_for_token(
     ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
-    expires_at = _utc(row.expires_at)
+    expires_at = row.expires_at
     if expires_at is not None and expires_at <= now:
         return None
     role: Role = row.role
@@ -109,10 +109,10 @@ async def list_tokens(connection: AsyncConnection) -> list[StoredToken]:
                 role=row.role, issuer_id=row.issuer_id, learner_ref=row.learner_ref
             ),
             label=row.label,
-            created_at=_utc(row.created_at) or row.created_at,
-            expires_at=_utc(row.expires_at),
-            revoked_at=_utc(row.revoked_at),
-            last_used_at=_utc(row.last_used_at),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
         )
         for row in rows
     ]
@@ -153,13 +153,6 @@ async def count_tokens(connection: AsyncConnection) -> int:
     return (
         await connection.execute(sa.select(sa.func.count()).select_from(api_token))
     ).scalar_one()
-
-
-def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
-    """SQLite gives back times without their zone; every stored time is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=datetime.UTC)
 
 
 async def upsert_person(connection: AsyncConnection, personal: PersonalData) -> None:

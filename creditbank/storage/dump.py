@@ -32,8 +32,14 @@ def table_file(directory: Path, table: sa.Table) -> Path:
     return directory / f"{table.name}.ndjson"
 
 
-def _encoder(column: sa.Column[Any]) -> Any:
+def _stored_type(column: sa.Column[Any]) -> Any:
+    """The column's own type, under a decorator such as ``tables.Timestamp``."""
     kind = column.type
+    return kind.impl_instance if isinstance(kind, sa.types.TypeDecorator) else kind
+
+
+def _encoder(column: sa.Column[Any]) -> Any:
+    kind = _stored_type(column)
     if isinstance(kind, sa.LargeBinary):
         return lambda value: None if value is None else base64.b64encode(bytes(value)).decode()
     if isinstance(kind, sa.DateTime | sa.Date):
@@ -42,19 +48,15 @@ def _encoder(column: sa.Column[Any]) -> Any:
 
 
 def _decoder(column: sa.Column[Any]) -> Any:
-    kind = column.type
+    kind = _stored_type(column)
     if isinstance(kind, sa.LargeBinary):
         return lambda value: None if value is None else base64.b64decode(value)
     if isinstance(kind, sa.DateTime):
-        return lambda value: None if value is None else _utc(datetime.datetime.fromisoformat(value))
+        # Written from aware times (``tables.Timestamp``), so read back aware.
+        return lambda value: None if value is None else datetime.datetime.fromisoformat(value)
     if isinstance(kind, sa.Date):
         return lambda value: None if value is None else datetime.date.fromisoformat(value)
     return lambda value: value
-
-
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    """SQLite keeps times without their zone; every stored time is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
 
 
 async def dump_tables(connection: AsyncConnection, directory: Path) -> dict[str, int]:

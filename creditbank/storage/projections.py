@@ -41,11 +41,11 @@ from schemas.entries import (
     StandardRetired,
 )
 
-__all__ = ["add_totals", "load_totals", "project"]
+__all__ = ["OUTCOME_COLUMNS", "add_totals", "load_totals", "outcome_row", "project"]
 
 _TOTAL_ROWS_PER_STATEMENT = 10_000
 
-_OUTCOME_COLUMNS = (
+OUTCOME_COLUMNS = (
     "issuer_id",
     "record_id",
     "entry_index",
@@ -76,7 +76,7 @@ _STANDARD_COLUMNS = (
 )
 
 
-def _outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any, ...]:
+def outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any, ...]:
     award = entry.award
     return (
         entry.issuer_id,
@@ -126,7 +126,7 @@ async def project(
         entry = sealed.entry
         if isinstance(entry, OutcomeRecorded):
             digest = content_sha256(entry) if content_digests is None else content_digests[offset]
-            rows["outcome"].append(_outcome_row(entry, index, digest))
+            rows["outcome"].append(outcome_row(entry, index, digest))
         elif isinstance(entry, IssuerRegistered):
             rows["issuer"].append(_issuer_row(entry, index))
         elif isinstance(entry, StandardPublished):
@@ -141,7 +141,7 @@ async def project(
     await bulk_insert(connection, issuer, _ISSUER_COLUMNS, rows["issuer"])
     await bulk_insert(connection, programme, _PROGRAMME_COLUMNS, rows["programme"])
     await bulk_insert(connection, standard, _STANDARD_COLUMNS, rows["standard"])
-    await bulk_insert(connection, outcome, _OUTCOME_COLUMNS, rows["outcome"])
+    await bulk_insert(connection, outcome, OUTCOME_COLUMNS, rows["outcome"])
     for retired, index in retirements:
         await connection.execute(
             standard.update()

@@ -31,61 +31,38 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from creditbank import limits
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
 from creditbank.outcomes import PersonalData
-from creditbank.rules.arithmetic import parse_credits
 from creditbank.rules.engine import TotalKey
 from creditbank.storage.append import AppendStream
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
+from creditbank.storage.projections import OUTCOME_COLUMNS, outcome_row
 from creditbank.storage.reads import entries
+from creditbank.storage.tables import learner_total, log_entry, outcome, person
 from schemas.entries import OutcomeRecorded, OutcomeRevoked, StandardPublished, StandardRetired
 
 __all__ = ["StagedAppend", "StagedPlacement"]
 
 _metadata = sa.MetaData()
-_staged_entry = sa.Table(
-    "staged_entry",
-    _metadata,
-    sa.Column("idx", sa.BigInteger, primary_key=True),
-    sa.Column("body", sa.LargeBinary, nullable=False),
-    prefixes=["TEMPORARY"],
-)
-_staged_outcome = sa.Table(
-    "staged_outcome",
-    _metadata,
-    sa.Column("issuer_id", sa.String(64), nullable=False),
-    sa.Column("record_id", sa.String(64), nullable=False),
-    sa.Column("entry_index", sa.BigInteger, nullable=False),
-    sa.Column("learner_ref", sa.String(64), nullable=False),
-    sa.Column("content_sha256", sa.LargeBinary, nullable=False),
-    sa.Column("award_credits", sa.BigInteger),
-    sa.Column("award_category", sa.String(48)),
-    sa.Column("award_standard", sa.String(64)),
-    prefixes=["TEMPORARY"],
-)
-_staged_person = sa.Table(
-    "staged_person",
-    _metadata,
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("learner_ref", sa.String(64), nullable=False),
-    sa.Column("id_type", sa.String(32), nullable=False),
-    sa.Column("identifier", sa.String(160), nullable=False),
-    sa.Column("name", sa.String(100)),
-    prefixes=["TEMPORARY"],
-)
-_staged_total = sa.Table(
-    "staged_total",
-    _metadata,
-    sa.Column("learner_ref", sa.String(64), nullable=False),
-    sa.Column("scope", sa.String(16), nullable=False),
-    sa.Column("subject", sa.String(120), nullable=False),
-    sa.Column("period", sa.String(10), nullable=False),
-    sa.Column("credits", sa.BigInteger, nullable=False),
-    prefixes=["TEMPORARY"],
-)
+
+
+def _staged(name: str, table: sa.Table, columns: Sequence[str], *extra: sa.Column[Any]) -> sa.Table:
+    """A temporary table with ``columns`` of ``table`` (their types, no keys or indexes: rows
+    are only appended, then copied once)."""
+    copied = [
+        sa.Column(column.name, column.type) for column in table.columns if column.name in columns
+    ]
+    return sa.Table(name, _metadata, *extra, *copied, prefixes=["TEMPORARY"])
+
+
+_staged_entry = _staged("staged_entry", log_entry, ("idx", "body"))
+_staged_outcome = _staged("staged_outcome", outcome, OUTCOME_COLUMNS)
+_PERSON_DATA = ("learner_ref", "id_type", "identifier", "name")
+# ``seq``: the file's order, which decides whose name is kept.
+_staged_person = _staged("staged_person", person, _PERSON_DATA, sa.Column("seq", sa.BigInteger))
+_TOTAL_COLUMNS = ("learner_ref", "scope", "subject", "period", "credits")
+_staged_total = _staged("staged_total", learner_total, _TOTAL_COLUMNS)
 _TABLES = (_staged_entry, _staged_outcome, _staged_person, _staged_total)
-_TOTAL_COLUMNS = tuple(column.name for column in _staged_total.columns)
-_OUTCOME_COLUMNS = tuple(column.name for column in _staged_outcome.columns)
-_PERSON_COLUMNS = tuple(column.name for column in _staged_person.columns)
+_PERSON_COLUMNS = ("seq", *_PERSON_DATA)
 
 # The import's deltas, summed per total, added as ``add_totals`` adds them.
 _MOVE_TOTALS = (
@@ -128,28 +105,17 @@ class StagedPlacement:
         connection, first = self._staged.connection, self.first_index
         rows = [(first + offset, entry.body) for offset, entry in enumerate(self._entries)]
         await bulk_insert(connection, _staged_entry, ("idx", "body"), rows)
+        digests = self._digests
         outcomes = [
-            _outcome_row(entry.entry, first + offset, self._digests, offset)
-            for offset, entry in enumerate(self._entries)
-            if isinstance(entry.entry, OutcomeRecorded)
+            outcome_row(
+                sealed.entry,
+                first + offset,
+                content_sha256(sealed.entry) if digests is None else digests[offset],
+            )
+            for offset, sealed in enumerate(self._entries)
+            if isinstance(sealed.entry, OutcomeRecorded)
         ]
-        await bulk_insert(connection, _staged_outcome, _OUTCOME_COLUMNS, outcomes)
-
-
-def _outcome_row(
-    entry: OutcomeRecorded, index: int, digests: Sequence[bytes] | None, offset: int
-) -> tuple[Any, ...]:
-    award = entry.award
-    return (
-        entry.issuer_id,
-        entry.record_id,
-        index,
-        entry.learner_ref,
-        content_sha256(entry) if digests is None else digests[offset],
-        None if award is None else parse_credits(award.credits),
-        None if award is None else award.category,
-        None if award is None else award.standard,
-    )
+        await bulk_insert(connection, _staged_outcome, OUTCOME_COLUMNS, outcomes)
 
 
 class StagedAppend:
@@ -186,9 +152,15 @@ class StagedAppend:
 
     async def stage_people(self, people: Iterable[PersonalData]) -> None:
         rows = []
-        for person in people:
+        for someone in people:
             rows.append(
-                (self._people, person.learner_ref, person.id_type, person.identifier, person.name)
+                (
+                    self._people,
+                    someone.learner_ref,
+                    someone.id_type,
+                    someone.identifier,
+                    someone.name,
+                )
             )
             self._people += 1
         await bulk_insert(self.connection, _staged_person, _PERSON_COLUMNS, rows)
@@ -266,7 +238,7 @@ async def _staged_any(connection: AsyncConnection, expression: str, values: list
 async def _project_staged(connection: AsyncConnection, shift: int) -> None:
     """The staged outcome rows, shifted to their entries' indices, the learners' totals and
     their personal data."""
-    columns = ", ".join(_OUTCOME_COLUMNS)
+    columns = ", ".join(OUTCOME_COLUMNS)
     shifted = columns.replace("entry_index", "entry_index + :shift")
     await connection.execute(
         sa.text(f"INSERT INTO outcome ({columns}) SELECT {shifted} FROM staged_outcome"),  # noqa: S608

@@ -21,6 +21,9 @@ Access:
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import sqlalchemy as sa
 
 __all__ = [
@@ -47,7 +50,20 @@ metadata = sa.MetaData()
 
 # SQLite makes an INTEGER PRIMARY KEY the rowid itself, which is the fastest layout it has.
 LogIndex = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-Timestamp = sa.DateTime(timezone=True)
+
+
+class Timestamp(sa.types.TypeDecorator[datetime.datetime]):
+    """A moment, stored with its zone; every one stored is UTC. SQLite keeps no zone and hands
+    times back naive, so they are read back as UTC here, once, for every table."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value  # type: ignore[no-any-return]
+        return value.replace(tzinfo=datetime.UTC)  # type: ignore[no-any-return]
+
 
 log_state = sa.Table(
     "log_state",
@@ -81,7 +97,7 @@ checkpoint = sa.Table(
     sa.Column("tree_size", sa.BigInteger, nullable=False, index=True),
     sa.Column("root_hash", sa.LargeBinary, nullable=False),
     sa.Column("signed_note", sa.Text, nullable=False),
-    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
 )
 
 issuer = sa.Table(
@@ -117,7 +133,7 @@ person = sa.Table(
     sa.Column("id_type", sa.String(32), nullable=False),
     sa.Column("identifier", sa.String(160), nullable=False),
     sa.Column("name", sa.String(100)),
-    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
 )
 
 api_token = sa.Table(
@@ -128,10 +144,10 @@ api_token = sa.Table(
     sa.Column("issuer_id", sa.String(64)),
     sa.Column("learner_ref", sa.String(64)),
     sa.Column("label", sa.String(100)),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("expires_at", Timestamp),
-    sa.Column("revoked_at", Timestamp),
-    sa.Column("last_used_at", Timestamp),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp()),
+    sa.Column("revoked_at", Timestamp()),
+    sa.Column("last_used_at", Timestamp()),
 )
 
 ledger_tables: tuple[sa.Table, ...] = (log_entry, tile_segment, checkpoint)
@@ -154,7 +170,7 @@ standard_draft = sa.Table(
     sa.Column("standard_id", sa.String(48), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("document", sa.Text, nullable=False),
-    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
 )
 
 learner_total = sa.Table(
@@ -187,8 +203,8 @@ import_job = sa.Table(
     sa.Column("error_code", sa.String(32)),
     sa.Column("error_detail", sa.Text),
     sa.Column("owner", sa.String(128), nullable=False),  # host:pid of the process running it
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("finished_at", Timestamp),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("finished_at", Timestamp()),
     sa.Index("import_job_issuer", "issuer_id", "created_at"),
 )
 

@@ -40,6 +40,7 @@ from creditbank.service.imports.pipeline import (
     Progress,
     classify_file,
 )
+from creditbank.service.imports.status import job_status
 from creditbank.service.log import LogDesk
 from creditbank.service.rulebooks import Rulebooks
 from creditbank.storage import reads
@@ -55,7 +56,7 @@ from creditbank.storage.import_jobs import (
 from creditbank.storage.staging import StagedAppend
 from creditbank.storage.standards import in_force_names
 from creditbank.tokens import Principal
-from schemas.imports import ImportFailure, ImportProgress, ImportStatus
+from schemas.imports import ImportStatus
 
 __all__ = ["ImportDesk"]
 
@@ -340,58 +341,6 @@ class ImportDesk:
         if job.batch_index is None:
             raise NotFoundError(f"import {job_id} committed no batch")
         return await self._log.receipt(principal, job.batch_index)
-
-
-def job_status(job: JobRow, live: tuple[Progress, float] | None) -> ImportStatus:
-    progress = None
-    if live is not None and job.state == "running":
-        progress = _progress_view(*live)
-    error = None
-    if job.error_code is not None:
-        error = ImportFailure(code=job.error_code, detail=job.error_detail or "")
-    return ImportStatus(
-        id=job.job_id,
-        issuer_id=job.issuer_id,
-        file_format=job.file_format,
-        mode=job.mode,
-        on_error=job.on_error,
-        file_sha256=job.file_sha256,
-        file_bytes=job.file_bytes,
-        signed=job.signature is not None,
-        state=job.state,
-        result=job.result,
-        progress=progress,
-        counts=job.counts,
-        first_index=job.first_index,
-        last_index=job.last_index,
-        batch_index=job.batch_index,
-        receipt=None if job.batch_index is None else f"/v1/imports/{job.job_id}/receipt",
-        error=error,
-        created_at=_utc(job.created_at),
-        finished_at=None if job.finished_at is None else _utc(job.finished_at),
-    )
-
-
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    """SQLite hands times back without their zone; every time stored here is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
-
-
-def _progress_view(progress: Progress, started: float) -> ImportProgress:
-    elapsed = max(time.monotonic() - started, 1e-6)
-    bytes_read = progress.bytes_read[0]
-    rate = progress.rows / elapsed
-    eta = None
-    if bytes_read and progress.bytes_total:
-        eta = (progress.bytes_total - bytes_read) * elapsed / bytes_read
-    return ImportProgress(
-        rows=progress.rows,
-        errors=progress.errors,
-        bytes_read=bytes_read,
-        bytes_total=progress.bytes_total,
-        rows_per_second=round(rate, 1),
-        eta_seconds=None if eta is None else round(eta, 1),
-    )
 
 
 class _Moved(Exception):

@@ -192,8 +192,21 @@ async def classify_file(
         return ImportOutcome(result="rejected", counts=replace(counts, recorded=0))
     if counts.recorded == 0:
         return ImportOutcome(result="nothing_to_commit", counts=counts)
-    stream = run.stream
-    staged = isinstance(stream, StagedAppend)
+    return await _end_append(run, database, classifier, file_sha256, place)
+
+
+async def _end_append(
+    run: FileRun,
+    database: _Database,
+    classifier: Classifier,
+    file_sha256: str,
+    place: Place | None,
+) -> ImportOutcome:
+    """The batch entry after the rows, the learners' totals, and the one checkpoint; a staged
+    import's rows and totals are placed under the lock first."""
+    options, counts, stream = run.options, classifier.batch_counts(), run.stream
+    assert stream is not None
+    totals_placed = isinstance(stream, StagedAppend)
     if isinstance(stream, StagedAppend):
         assert place is not None
         await database.stage_totals(stream, classifier.deltas())
@@ -211,7 +224,7 @@ async def classify_file(
         committed_at=format_timestamp(run.now),
     )
     batch_index = await stream.add([SealedEntry(batch)])
-    if not staged:  # a staged import's totals were placed with its rows
+    if not totals_placed:
         await database.add_totals(classifier.deltas())
     await stream.seal()
     return ImportOutcome(
