@@ -31,6 +31,8 @@ from api.request_checks import refuse_unreadable_requests
 from creditbank import limits
 from creditbank.service.deployment import open_bank
 from creditbank.settings import Settings, load_settings
+from portal.app import csrf_config, portal_handlers, template_config
+from portal.security import security_headers
 from schemas.api import Health, Liveness
 
 __all__ = ["create_app"]
@@ -78,6 +80,15 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
                     flush=True,
                 )
             app.state.bootstrap_admin_token = token
+            link = await bank.accounts.bootstrap_admin_link()
+            if link is not None and announce_admin_token:
+                base = f"http://{resolved.host}:{resolved.port}"
+                print(
+                    "creditbank: no accounts yet; open this one-time link to set the first "
+                    f"admin's password (user name: admin):\n{base}/password/{link}",
+                    flush=True,
+                )
+            app.state.bootstrap_admin_link = link
             yield
         finally:
             await bank.imports.wait()
@@ -101,7 +112,11 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             ProgrammeController,
             RecognitionController,
             OutcomeChangeController,
+            *portal_handlers(),
         ],
+        template_config=template_config(),
+        csrf_config=csrf_config(resolved.portal_secret_file),
+        middleware=[security_headers],
         dependencies=desk_dependencies,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_request=refuse_unreadable_requests,

@@ -21,10 +21,13 @@ from creditbank.errors import (
     ExistsWithDifferentContentError,
     MalformedError,
     StandardInvalidError,
+    TooManyAttemptsError,
     UnauthenticatedError,
     UnavailableError,
 )
 from creditbank.service.faults import unavailable_for
+from portal.errors import error_page, wants_page
+from portal.security import ERROR_HEADERS
 from schemas.api import Problem, ProblemField
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "exception_handlers", "problem_type"]
@@ -55,6 +58,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "auth": 403,
     "unauthenticated": 401,
     "forbidden": 403,
+    "sign_in_failed": 401,
+    "too_many_attempts": 429,
+    "link_invalid": 410,
+    "account_exists": 409,
     # Proofs, notes and tiles asked of the log with impossible parameters (an index past the
     # tree, a tile beyond its size) are the request's fault.
     "ledger": 400,
@@ -99,7 +106,12 @@ def problem_type(code: str) -> str:
     return _TYPE_BASE + code
 
 
-def _response(problem: Problem, headers: dict[str, str] | None = None) -> Response[bytes]:
+def _response(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    headers = {**ERROR_HEADERS, **(headers or {})}
+    if wants_page(request):  # a person's page: the same problem, shown as a page
+        return error_page(request, problem, headers)
     return Response(
         content=msgspec.json.encode(problem),
         status_code=problem.status,
@@ -108,7 +120,7 @@ def _response(problem: Problem, headers: dict[str, str] | None = None) -> Respon
     )
 
 
-def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Response[bytes]:
+def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Response[Any]:
     status = STATUS_BY_CODE.get(error.code)
     if status is None:
         _logger.error("error code %r has no HTTP status; answering 500", error.code)
@@ -122,7 +134,7 @@ def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Re
     headers = None
     if isinstance(error, UnauthenticatedError):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(error, UnavailableError):
+    elif isinstance(error, UnavailableError | TooManyAttemptsError):
         headers = {"Retry-After": str(error.retry_after)}
     problem = Problem(
         type=problem_type(error.code),
@@ -134,7 +146,7 @@ def _domain_error(request: Request[Any, Any, Any], error: CreditbankError) -> Re
         errors=errors,
         index=index,
     )
-    return _response(problem, headers)
+    return _response(request, problem, headers)
 
 
 def _validation_fields(error: ValidationException) -> list[ProblemField]:
@@ -149,7 +161,7 @@ def _validation_fields(error: ValidationException) -> list[ProblemField]:
     return fields
 
 
-def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     code = CODE_BY_STATUS.get(status, "http_error")
     errors = _validation_fields(error) if isinstance(error, ValidationException) else None
@@ -163,10 +175,10 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respon
         errors=errors or None,
     )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return _response(problem, headers)
+    return _response(request, problem, headers)
 
 
-def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     fault = unavailable_for(error)
     if fault is not None:
         # The store is down, locked or full: the client is told to retry, the operator why.
@@ -180,7 +192,7 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[b
         code="internal_error",
         instance=request.url.path,
     )
-    return _response(problem)
+    return _response(request, problem)
 
 
 exception_handlers = {

@@ -22,10 +22,14 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   ├── ExistsWithDifferentContentError
     │   ├── AlreadyRevokedError
     │   ├── AlreadyReversedError
-    │   └── NotInEffectError
+    │   ├── NotInEffectError
+    │   └── AccountExistsError          the username is taken
     ├── AuthError
     │   ├── UnauthenticatedError
-    │   └── ForbiddenError
+    │   ├── ForbiddenError
+    │   ├── SignInFailedError           a person's sign-in or activation did not match
+    │   ├── TooManyAttemptsError        too many failed sign-ins; wait (retry_after)
+    │   └── LinkInvalidError            a one-time link is unknown, used or expired
     ├── LedgerError                     a log artefact does not verify or parse
     │   ├── ProofError
     │   ├── NoteError
@@ -44,6 +48,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
 from __future__ import annotations
 
 __all__ = [
+    "AccountExistsError",
     "AlreadyReversedError",
     "AlreadyRevokedError",
     "AuthError",
@@ -62,6 +67,7 @@ __all__ = [
     "InvalidLearnerIdError",
     "InvalidUtf8Error",
     "LedgerError",
+    "LinkInvalidError",
     "MalformedError",
     "NestingTooDeepError",
     "NotFoundError",
@@ -69,10 +75,12 @@ __all__ = [
     "NoteError",
     "NulCharacterError",
     "ProofError",
+    "SignInFailedError",
     "SignatureError",
     "StandardInvalidError",
     "StorageFullError",
     "TileError",
+    "TooManyAttemptsError",
     "UnauthenticatedError",
     "UnavailableError",
     "UnknownIssuerError",
@@ -218,6 +226,27 @@ class ForbiddenError(AuthError):
     code = "forbidden"
 
 
+class SignInFailedError(AuthError):
+    """The name, ID number, password or code did not match. Deliberately says no more: which
+    part was wrong would tell a stranger whether an account exists."""
+
+    code = "sign_in_failed"
+
+
+class TooManyAttemptsError(AuthError):
+    """Too many failed attempts for this account or from this address; ``retry_after`` s."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LinkInvalidError(AuthError):
+    code = "link_invalid"
+
+
 class LedgerError(CreditbankError):
     code = "ledger"
 
@@ -242,6 +271,10 @@ class TileError(LedgerError):
 
 class CanonicalError(LedgerError):
     code = "non_canonical_entry"
+
+
+class AccountExistsError(ConflictError):
+    code = "account_exists"
 
 
 class IntegrityError(CreditbankError):

@@ -29,3 +29,23 @@ title_chars_max = 200  # course titles and names in entries; schemas.types.Title
 assert entry_bytes_max <= 0xFFFF, "entry bundles encode lengths as uint16"
 assert tile_width == 256, "C2SP tlog-tiles fixes the tile width at 256"
 assert request_bytes_max <= simulation_request_bytes_max
+
+# People on the web pages (accounts, sign-in, sessions).
+username_chars_max = 64
+password_chars_min = 8  # long enough to resist guessing, short enough to remember and type
+password_chars_max = 128  # Argon2 takes any length; this only bounds the work per request
+# A session ends after this long unused, and after the absolute limit however used: shared
+# computers in community centres are common, so an abandoned session must not live long.
+session_idle_seconds = 30 * 60
+session_absolute_seconds = 12 * 60 * 60
+# Extending a session is a write; it is written again only once this much idle time is used.
+session_extend_after_seconds = 5 * 60
+password_link_seconds = 72 * 60 * 60  # a one-time link to set a password
+activation_code_days = 30  # printed on paper and handed over; a month to use it
+# Failed sign-ins or activations: per account, and per client address (many accounts tried).
+sign_in_failures_max = 5
+sign_in_failures_per_address_max = 30
+sign_in_window_seconds = 15 * 60
+invite_learners_max = 100_000  # codes printed in one go (a whole import batch)
+
+assert session_extend_after_seconds < session_idle_seconds < session_absolute_seconds

@@ -30,6 +30,12 @@ class Settings:
     host: str
     port: int
     sqlite_busy_timeout_ms: int = sqlite_busy_timeout_ms
+    # Signs the web pages' CSRF tokens. Made on first start; losing it only voids open forms.
+    portal_key_file: Path | None = None
+
+    @property
+    def portal_secret_file(self) -> Path:
+        return self.portal_key_file or self.data_dir / "portal.key"
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,6 +59,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         host=env.get("CREDITBANK_HOST", DEFAULT_HOST),
         port=int(env.get("CREDITBANK_PORT", str(DEFAULT_PORT))),
+        portal_key_file=(
+            Path(env["CREDITBANK_PORTAL_KEY_FILE"]) if "CREDITBANK_PORTAL_KEY_FILE" in env else None
+        ),
         sqlite_busy_timeout_ms=int(
             env.get("CREDITBANK_SQLITE_BUSY_TIMEOUT_MS", str(sqlite_busy_timeout_ms))
         ),

@@ -4,6 +4,7 @@
     creditbank db upgrade
     creditbank keys show | rotate | retire KEY_ID
     creditbank tokens create|list|revoke ...                                 (cli/tokens.py)
+    creditbank accounts create|link|invite ...                               (cli/accounts.py)
     creditbank backup DIR | restore DIR                                      (cli/backup.py)
     creditbank verify --url URL [--vkey KEY]... [--state FILE] [--token T] [--origin O]
     creditbank verify --database URL [--vkey KEY]... [--origin O]
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from creditbank.cli import accounts as cli_accounts
 from creditbank.cli import backup as cli_backup
 from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     retire.add_argument("key_id", help="hex key id, as in the verifier key")
 
     cli_tokens.add_commands(commands)
+    cli_accounts.add_commands(commands)
     cli_backup.add_commands(commands)
 
     verify = commands.add_parser("verify", help="verify the log offline")
@@ -138,6 +141,8 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return cli_backup.run(settings, arguments)
     if command == "tokens":
         return cli_tokens.run(settings, arguments)
+    if command == "accounts":
+        return cli_accounts.run(settings, arguments)
     if command in ("standards", "programmes", "audit"):
         return cli_standards.run(settings, arguments)
     if command == "import":

@@ -2,10 +2,11 @@
 
 The HTTP API and the CLI ask the desks, not the bank: ``bank.deposits``, ``bank.standards``,
 ``bank.imports``, ``bank.archives``, ``bank.recognitions``, ``bank.revocations``,
-``bank.simulation``, ``bank.log`` and ``bank.access``. Each desk receives the one
-``WriteContext`` (engine, keys, clock, writes-disabled state) and the few collaborators it uses,
-never the bank, so no desk reaches another through it. The clock and keys are fixed when the bank
-is built: a test that wants another clock, or a rotated key, builds another bank.
+``bank.simulation``, ``bank.log``, ``bank.access`` (tokens) and ``bank.accounts`` (people).
+Each desk receives the one ``WriteContext`` (engine, keys, clock, writes-disabled state) and
+the few collaborators it uses, never the bank, so no desk reaches another through it. The clock
+and keys are fixed when the bank is built: a test that wants another clock, or a rotated key,
+builds another bank.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from creditbank.imports.row_paths import RowPath, warn_if_pure_python
 from creditbank.keys import KeyRing
 from creditbank.privacy import Pseudonymizer
 from creditbank.service.access import AccessDesk
+from creditbank.service.accounts import AccountDesk
 from creditbank.service.archives import ArchiveDesk
 from creditbank.service.context import Clock, WriteContext, utc_now
 from creditbank.service.deposits import DepositDesk
@@ -54,6 +56,7 @@ class Bank:
         self.data_dir = data_dir or Path(DEFAULT_DATA_DIR)
         rulebooks = Rulebooks()
         self.access = AccessDesk(context)
+        self.accounts = AccountDesk(context, pseudonymizer)
         self.log = LogDesk(context, self.data_dir)
         self.standards = StandardsDesk(context)
         self.simulation = SimulationDesk(context, pseudonymizer)

@@ -69,6 +69,10 @@ class DepositDesk:
 
         return await self._context.grouped(write)
 
+    async def issuers(self) -> list[reads.IssuerListing]:
+        async with self._context.connect() as connection:
+            return await reads.list_issuers(connection)
+
     async def record_outcome(self, principal: Principal, record: OutcomeRecord) -> OutcomeAccepted:
         """Check and pseudonymise here, then decide ``exists`` and the award in the next group
         commit, with every deposit that arrived meanwhile (``_apply_deposits``)."""

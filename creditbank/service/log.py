@@ -12,13 +12,15 @@ from typing import Literal
 from creditbank import limits
 from creditbank.audit.replay import replay_log
 from creditbank.errors import DatabaseBusyError, NotFoundError, StorageFullError
+from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.entries import open_entry
-from creditbank.ledger.proof_text import encode_tlog_proof
+from creditbank.ledger.merkle import verify_consistency
+from creditbank.ledger.proof_text import encode_tlog_proof, verify_tlog_proof
 from creditbank.ledger.tiles import BundleId, TileId
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
 from creditbank.service.faults import unavailable_for
-from creditbank.storage import reads
+from creditbank.storage import audit_reads, reads
 from creditbank.tokens import Principal
 from schemas.api import ConsistencyProof, Health, InclusionProof, ReplayReport
 
@@ -116,6 +118,45 @@ class LogDesk:
                 raise NotFoundError(f"no signed checkpoint covers entry {index} yet")
             path = await reads.inclusion_proof(connection, index, stored.tree_size)
         return encode_tlog_proof(index, path, stored.signed_note)
+
+    async def checked_receipt(self, principal: Principal, index: int) -> tuple[str, Checkpoint]:
+        """The entry's receipt and the checkpoint it was verified against, as a reader's own
+        verifier would: the proof from the entry's bytes to a root our keys signed."""
+        text = await self.receipt(principal, index)
+        async with self._context.connect() as connection:
+            body = await reads.entry(connection, index)
+        keys = self._context.keys
+        return text, verify_tlog_proof(text, body, keys.verifiers, keys.origin)
+
+    async def recent_checkpoints(self, count: int) -> list[Checkpoint]:
+        """The newest ``count`` signed checkpoints, newest first, each verified."""
+        async with self._context.connect() as connection:
+            notes = await audit_reads.recent_signed_notes(connection, count)
+        keys = self._context.keys
+        return [open_checkpoint(note, keys.verifiers, keys.origin) for note in notes]
+
+    async def checked_consistency(
+        self, old_size: int, new_size: int
+    ) -> tuple[ConsistencyProof, Checkpoint, Checkpoint]:
+        """The consistency proof between two signed checkpoints, verified against both roots."""
+        async with self._context.connect() as connection:
+            notes = await audit_reads.signed_notes_of_sizes(connection, (old_size, new_size))
+        keys = self._context.keys
+        opened = {
+            checkpoint.size: checkpoint
+            for checkpoint in (open_checkpoint(note, keys.verifiers, keys.origin) for note in notes)
+        }
+        if old_size not in opened or new_size not in opened:
+            raise NotFoundError("compare two sizes the log has signed checkpoints for")
+        proof = await self.consistency_proof(old_size, new_size)
+        verify_consistency(
+            old_size,
+            new_size,
+            opened[old_size].root,
+            opened[new_size].root,
+            [base64.b64decode(node) for node in proof.hashes],
+        )
+        return proof, opened[old_size], opened[new_size]
 
     async def replay(self) -> ReplayReport:
         """Re-derive every award and total from the log alone and compare the read tables."""

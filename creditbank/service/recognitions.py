@@ -86,6 +86,15 @@ class RecognitionDesk:
             await transaction.commit()
         return ProgrammeView(programme=programme, published_index=appended.first_index)
 
+    async def programmes(self) -> list[ProgrammeView]:
+        """The newest version of every published programme."""
+        async with self._context.connect() as connection:
+            found = await learner_reads.latest_programmes(connection)
+        return [
+            ProgrammeView(programme=item.programme, published_index=item.published_index)
+            for item in found
+        ]
+
     async def programme(self, programme_id: str, version: int | None = None) -> ProgrammeView:
         async with self._context.connect() as connection:
             found = await learner_reads.programme_document(connection, programme_id, version)

@@ -41,6 +41,8 @@ __all__ = [
     "deployment_state",
     "issuer_kinds",
     "log_entries",
+    "recent_signed_notes",
+    "signed_notes_of_sizes",
 ]
 
 # Entries decoded per read while walking the whole log: bounded memory, few round trips.
@@ -60,6 +62,24 @@ async def log_entries(
 async def all_signed_notes(connection: AsyncConnection) -> list[str]:
     """Every checkpoint ever stored, oldest first, as its signed note."""
     rows = await connection.execute(sa.select(checkpoint.c.signed_note).order_by(checkpoint.c.id))
+    return [note for (note,) in rows]
+
+
+async def recent_signed_notes(connection: AsyncConnection, count: int) -> list[str]:
+    """The newest ``count`` checkpoints, newest first."""
+    rows = await connection.execute(
+        sa.select(checkpoint.c.signed_note).order_by(checkpoint.c.id.desc()).limit(count)
+    )
+    return [note for (note,) in rows]
+
+
+async def signed_notes_of_sizes(connection: AsyncConnection, sizes: tuple[int, ...]) -> list[str]:
+    """A checkpoint signed at each of ``sizes`` (the latest of several at one size)."""
+    rows = await connection.execute(
+        sa.select(checkpoint.c.signed_note)
+        .where(checkpoint.c.tree_size.in_(sizes))
+        .order_by(checkpoint.c.id)
+    )
     return [note for (note,) in rows]
 
 

@@ -11,6 +11,7 @@ import datetime
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ __all__ = [
     "create_job",
     "find_job",
     "finish_job",
+    "issuer_jobs",
     "mark_interrupted",
     "this_process",
 ]
@@ -92,8 +94,21 @@ async def find_job(connection: AsyncConnection, job_id: str) -> JobRow | None:
     row = (
         await connection.execute(sa.select(import_job).where(import_job.c.job_id == job_id))
     ).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _job(row)
+
+
+async def issuer_jobs(connection: AsyncConnection, issuer_id: str, count: int) -> list[JobRow]:
+    """An issuer's newest ``count`` jobs, newest first."""
+    rows = await connection.execute(
+        sa.select(import_job)
+        .where(import_job.c.issuer_id == issuer_id)
+        .order_by(import_job.c.created_at.desc())
+        .limit(count)
+    )
+    return [_job(row) for row in rows]
+
+
+def _job(row: sa.Row[Any]) -> JobRow:
     values = row._asdict()
     if values["counts"] is not None:
         values["counts"] = msgspec.json.decode(values["counts"], type=BatchCounts)

@@ -38,10 +38,13 @@ __all__ = [
     "PublishedProgramme",
     "RecognitionRow",
     "Use",
+    "batch_learners",
     "decoded",
     "document_indices",
     "entries_at",
+    "issuer_learners",
     "issuer_names",
+    "latest_programmes",
     "learner_outcomes",
     "learner_recognitions",
     "outcome_row",
@@ -292,3 +295,54 @@ async def document_indices(
         )
         indices += [index for (index,) in rows]
     return indices
+
+
+async def batch_learners(
+    connection: AsyncConnection, issuer_id: str, first: int, last: int
+) -> list[str]:
+    """The learners of an issuer's outcomes recorded at entries ``first..last``, in entry order
+    (an import batch: to print its learners' activation codes)."""
+    rows = await connection.execute(
+        sa.select(outcome.c.learner_ref, sa.func.min(outcome.c.entry_index).label("first"))
+        .where(outcome.c.issuer_id == issuer_id, outcome.c.entry_index.between(first, last))
+        .group_by(outcome.c.learner_ref)
+        .order_by("first")
+    )
+    return [row.learner_ref for row in rows]
+
+
+async def latest_programmes(connection: AsyncConnection) -> list[PublishedProgramme]:
+    """The newest published version of every programme, by id (the public catalogue)."""
+    rows = await connection.execute(
+        sa.select(programme.c.document, programme.c.published_index).order_by(
+            programme.c.programme_id, programme.c.version
+        )
+    )
+    latest: dict[str, PublishedProgramme] = {}
+    for row in rows:
+        document = msgspec.json.decode(row.document, type=Programme)
+        latest[document.id] = PublishedProgramme(
+            programme=document, published_index=row.published_index
+        )
+    return list(latest.values())
+
+
+async def issuer_learners(
+    connection: AsyncConnection, issuer_id: str, learner_refs: list[str]
+) -> set[str]:
+    """Those of ``learner_refs`` with at least one outcome recorded by ``issuer_id``."""
+    found: set[str] = set()
+    wanted = sorted({ref for ref in learner_refs if ref})
+    for part in _parts_of(wanted):
+        rows = await connection.execute(
+            sa.select(outcome.c.learner_ref)
+            .where(outcome.c.issuer_id == issuer_id, outcome.c.learner_ref.in_(part))
+            .distinct()
+        )
+        found.update(row.learner_ref for row in rows)
+    return found
+
+
+def _parts_of(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), indices_per_query):
+        yield values[start : start + indices_per_query]

@@ -26,6 +26,7 @@ from creditbank.storage.tile_store import read_tiles
 
 __all__ = [
     "ExistingRecord",
+    "IssuerListing",
     "IssuerRecord",
     "LogHead",
     "StoredCheckpoint",
@@ -36,6 +37,7 @@ __all__ = [
     "find_outcome",
     "inclusion_proof",
     "latest_checkpoint",
+    "list_issuers",
     "log_head",
     "read_bundle",
     "read_tile",
@@ -210,3 +212,25 @@ async def find_issuer(connection: AsyncConnection, issuer_id: str) -> IssuerReco
         kind=row.kind,
         public_key=row.public_key,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuerListing:
+    issuer_id: str
+    name: str
+    kind: str
+    district: str | None
+    entry_index: int
+
+
+async def list_issuers(connection: AsyncConnection) -> list[IssuerListing]:
+    rows = await connection.execute(
+        sa.select(
+            issuer.c.issuer_id,
+            issuer.c.name,
+            issuer.c.kind,
+            issuer.c.district,
+            issuer.c.entry_index,
+        ).order_by(issuer.c.issuer_id)
+    )
+    return [IssuerListing(**row._asdict()) for row in rows]

@@ -16,7 +16,9 @@ Mutable documents outside the log:
 Personal data (erasable, never logged):
     person
 Access:
-    api_token
+    api_token       machines' bearer tokens
+    account, account_link, activation_code, web_session
+                    people: accounts, one-time password links and activation codes, sessions
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from typing import Any
 import sqlalchemy as sa
 
 __all__ = [
+    "account",
+    "account_link",
+    "activation_code",
     "api_token",
     "checkpoint",
     "import_job",
@@ -44,6 +49,7 @@ __all__ = [
     "standard",
     "standard_draft",
     "tile_segment",
+    "web_session",
 ]
 
 metadata = sa.MetaData()
@@ -148,6 +154,51 @@ api_token = sa.Table(
     sa.Column("expires_at", Timestamp()),
     sa.Column("revoked_at", Timestamp()),
     sa.Column("last_used_at", Timestamp()),
+)
+
+account = sa.Table(
+    "account",
+    metadata,
+    sa.Column("account_id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), unique=True),  # staff; learners sign in by ID number
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("issuer_id", sa.String(64)),
+    sa.Column("learner_ref", sa.String(64), unique=True),
+    sa.Column("password_hash", sa.String(200)),  # Argon2id; None until the password is set
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("disabled_at", Timestamp()),
+)
+
+account_link = sa.Table(
+    "account_link",
+    metadata,
+    sa.Column("link_hash", sa.LargeBinary, primary_key=True),
+    sa.Column("account_id", sa.String(36), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=False),
+    sa.Column("used_at", Timestamp()),
+)
+
+activation_code = sa.Table(
+    "activation_code",
+    metadata,
+    sa.Column("code_hash", sa.LargeBinary, primary_key=True),
+    sa.Column("learner_ref", sa.String(64), nullable=False),
+    sa.Column("issued_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=False),
+    sa.Column("used_at", Timestamp()),
+    sa.Index("activation_code_learner", "learner_ref"),
+)
+
+web_session = sa.Table(
+    "web_session",
+    metadata,
+    sa.Column("session_hash", sa.LargeBinary, primary_key=True),
+    sa.Column("account_id", sa.String(36), nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("expires_at", Timestamp(), nullable=False),
+    sa.Index("web_session_account", "account_id"),
 )
 
 ledger_tables: tuple[sa.Table, ...] = (log_entry, tile_segment, checkpoint)

@@ -2,9 +2,10 @@
 
 Layers, from the bottom: ``schemas`` (wire types); the pure core (``ledger``, ``rules``,
 ``imports``, ``learners`` and the shared vocabulary modules); ``storage`` (the only SQL);
-``audit`` (verification and replay over storage); ``service`` (the desks); then ``cli`` and
-``api`` on top. These tests read every module's imports with ``ast``, so they fail on the
-offending line, not on a symptom.
+``audit`` (verification and replay over storage); ``service`` (the desks); then ``cli``,
+``api`` and ``portal`` (the web pages, which share ``api``'s desk providers) on top. These
+tests read every module's imports with ``ast``, so they fail on the offending line, not on a
+symptom.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("creditbank", "api", "schemas")
+PRODUCT = ("creditbank", "api", "portal", "schemas")
 PURE_PACKAGES = (
     "creditbank.ledger",
     "creditbank.rules",
@@ -29,7 +30,10 @@ PURE_MODULES = (
     "creditbank.errors",
     "creditbank.limits",
     "creditbank.outcomes",
+    "creditbank.passwords",
+    "creditbank.people",
     "creditbank.privacy",
+    "creditbank.throttle",
     "creditbank.tokens",
 )
 IO_LIBRARIES = {"sqlalchemy", "litestar", "asyncpg", "aiosqlite", "httpx", "uvicorn", "alembic"}
@@ -96,9 +100,13 @@ def test_sql_lives_only_in_storage() -> None:
     assert _violations("sql", bad) == []
 
 
-def test_api_never_reaches_storage() -> None:
-    """The HTTP layer talks to desks; health and every read come through the service."""
-    assert _violations("api", lambda m, i: _in(m, "api") and _in(i, "creditbank.storage")) == []
+def test_http_never_reaches_storage() -> None:
+    """The HTTP layer (API and pages) talks to desks; every read comes through the service."""
+
+    def bad(module: str, imported: str) -> bool:
+        return _in(module, "api", "portal") and _in(imported, "creditbank.storage")
+
+    assert _violations("http", bad) == []
 
 
 @pytest.mark.parametrize(
@@ -107,6 +115,8 @@ def test_api_never_reaches_storage() -> None:
         ("schemas", "creditbank"),
         ("schemas", "api"),
         ("creditbank", "api"),
+        ("creditbank", "portal"),
+        ("schemas", "portal"),
         ("creditbank.storage", "creditbank.service"),
         ("creditbank.storage", "creditbank.audit"),
         ("creditbank.storage", "creditbank.cli"),
@@ -128,7 +138,7 @@ def test_desks_receive_the_write_context_not_the_bank() -> None:
     imported it could reach every other desk through it, as the old cycle did."""
 
     def bad(module: str, imported: str) -> bool:
-        allowed = _in(module, "api", "creditbank.cli", "creditbank.service.deployment")
+        allowed = _in(module, "api", "portal", "creditbank.cli", "creditbank.service.deployment")
         return (
             _in(imported, "creditbank.service.bank")
             and module != "creditbank.service.bank"

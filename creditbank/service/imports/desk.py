@@ -14,7 +14,7 @@ import datetime
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,7 +32,7 @@ from creditbank.rules.engine import RuleBook
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
 from creditbank.service.faults import unavailable_for
-from creditbank.service.imports.files import JobFiles, file_sha256
+from creditbank.service.imports.files import JobFiles, file_chunks, file_sha256
 from creditbank.service.imports.pipeline import (
     FileRun,
     ImportOptions,
@@ -51,6 +51,7 @@ from creditbank.storage.import_jobs import (
     create_job,
     find_job,
     finish_job,
+    issuer_jobs,
     this_process,
 )
 from creditbank.storage.staging import StagedAppend
@@ -115,6 +116,34 @@ class ImportDesk:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return await self.status(principal, job_id)
+
+    async def commit_dry_run(
+        self, principal: Principal, job_id: str, default_outcome_type: str | None = None
+    ) -> ImportStatus:
+        """Commit the file a finished dry run read: a new job over the same bytes."""
+        job = await self.job(principal, job_id)
+        if job.mode != "dry_run" or job.state != "finished":
+            raise NotFoundError(f"import {job_id} is not a finished dry run")
+        options = ImportOptions(
+            issuer_id=job.issuer_id,
+            file_format=job.file_format,
+            on_error=job.on_error,
+            signature=job.signature,
+            default_outcome_type=default_outcome_type,
+        )
+
+        async def kept_input() -> AsyncIterator[bytes]:
+            for chunk in file_chunks(self.files(job_id).input):
+                yield chunk
+
+        return await self.upload(principal, options, kept_input())
+
+    async def history(self, principal: Principal, count: int) -> list[ImportStatus]:
+        """The principal's issuer's newest imports, newest first."""
+        scope.acts_for_issuer(principal, principal.issuer_id or "", "see the imports of")
+        async with self._context.connect() as connection:
+            jobs = await issuer_jobs(connection, principal.issuer_id or "", count)
+        return [job_status(job, self._live.get(job.job_id)) for job in jobs]
 
     async def run_local(
         self, options: ImportOptions, path: Path, progress: Progress | None = None

@@ -1,0 +1,160 @@
+"""A learner's own pages: the learning archive, one outcome and its proof, the verifiable copy,
+and applying to have credits recognised by a programme (学分转换).
+
+The learner is always the signed-in one: no page takes a learner_ref, so there is nothing to
+probe, and an outcome of anyone else answers 404 (the log desk's scope rule).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter, QueryParameter
+from litestar.response import Template
+
+from api.desks import Archives, Log, Recognitions
+from creditbank import limits
+from creditbank.errors import NotFoundError
+from creditbank.learners.archive import ArchiveFilter, archive_page_size_max
+from portal.i18n import gettext_for as _
+from portal.pages.base import PageController
+from portal.people import require
+from portal.render import page
+from schemas.learners import Archive, ArchiveOutcome, RecognitionApplication
+
+__all__ = ["LearnerPages", "archive_page_size"]
+
+AnyRequest = Request[Any, Any, Any]
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+archive_page_size = 50
+
+
+def _choices(everything: Archive) -> dict[str, list[tuple[str, str]]]:
+    """The filter menus: the years, categories and issuers the learner's archive holds."""
+    issuers = {item.issuer_id: item.issuer_name or item.issuer_id for item in everything.outcomes}
+    return {
+        "years": [(total.key, total.key) for total in everything.by_year],
+        "categories": [(total.key, total.key) for total in everything.by_category],
+        "issuers": sorted(issuers.items(), key=lambda pair: pair[1]),
+    }
+
+
+def _outcome(archive: Archive, index: int) -> ArchiveOutcome:
+    for item in archive.outcomes:
+        if item.index == index:
+            return item
+    raise NotFoundError(f"no outcome at {index} in this archive")
+
+
+class LearnerPages(PageController):
+    @get("/archive")
+    async def archive(
+        self,
+        request: AnyRequest,
+        archives: Archives,
+        year: Annotated[str, QueryParameter(max_length=4)] = "",
+        category: Annotated[str, QueryParameter(max_length=48)] = "",
+        issuer: Annotated[str, QueryParameter(max_length=64)] = "",
+        page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
+    ) -> Template:
+        account, principal = await require(request, "learner")
+        learner_ref = account.learner_ref or ""
+        query = ArchiveFilter(
+            year=int(year) if year.isdigit() else None,
+            category=category or None,
+            issuer_id=issuer or None,
+            page=page_number,
+            page_size=archive_page_size,
+        )
+        archive = await archives.archive(principal, learner_ref, query)
+        filtered = query.year is not None or query.category or query.issuer_id
+        everything = (
+            await archives.archive(
+                principal, learner_ref, ArchiveFilter(page_size=archive_page_size_max)
+            )
+            if filtered
+            else archive
+        )
+        pages = max(1, -(-archive.outcomes_total // archive_page_size))
+        return await page(
+            request,
+            "archive.html",
+            title=_("My learning archive"),
+            archive=archive,
+            choices=_choices(everything),
+            chosen={"year": year, "category": category, "issuer": issuer},
+            pages=pages,
+        )
+
+    @get("/archive/outcomes/{index:int}")
+    async def outcome(
+        self,
+        request: AnyRequest,
+        archives: Archives,
+        log: Log,
+        index: Annotated[int, PathParameter(ge=0, le=limits.proof_tree_size_max)],
+    ) -> Template:
+        account, principal = await require(request, "learner")
+        # The receipt first: for anyone but the outcome's learner it is a 404, before any read.
+        receipt, checkpoint = await log.checked_receipt(principal, index)
+        archive = await archives.archive(
+            principal, account.learner_ref or "", ArchiveFilter(page_size=archive_page_size_max)
+        )
+        item = _outcome(archive, index)
+        recognitions = [r for r in archive.recognitions if index in r.outcomes]
+        return await page(
+            request,
+            "outcome.html",
+            title=item.course_title,
+            item=item,
+            receipt=receipt,
+            checkpoint=checkpoint,
+            recognitions=recognitions,
+        )
+
+    @get("/archive/export")
+    async def export(self, request: AnyRequest, archives: Archives) -> Response[bytes]:
+        account, principal = await require(request, "learner")
+        bundle = await archives.export(principal, account.learner_ref or "")
+        return Response(
+            msgspec.json.encode(bundle),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="learning-archive.json"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/recognition")
+    async def programmes(self, request: AnyRequest, recognitions: Recognitions) -> Template:
+        await require(request, "learner")
+        return await page(
+            request,
+            "recognition.html",
+            title=_("Credit transfer"),
+            programmes=await recognitions.programmes(),
+        )
+
+    @post("/recognition")
+    async def apply(
+        self,
+        request: AnyRequest,
+        recognitions: Recognitions,
+        data: Annotated[dict[str, str], Form],
+    ) -> Template:
+        account, principal = await require(request, "learner")
+        programme = await recognitions.programme(data.get("programme_id", ""))
+        application = RecognitionApplication(programme_id=programme.programme.id)
+        result = await recognitions.apply(principal, account.learner_ref or "", application)
+        titles = {r.id: r.title for r in programme.programme.requirements}
+        return await page(
+            request,
+            "recognition_result.html",
+            title=_("Credit transfer decision"),
+            programme=programme.programme,
+            result=result,
+            titles=titles,
+        )

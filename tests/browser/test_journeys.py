@@ -1,0 +1,333 @@
+"""The people's journeys, end to end, in a real browser against a real service.
+
+Each journey starts a fresh service. Preconditions that are not the journey's own (the issuer,
+the published standards, an import) are set up the way an operator would: the API with the
+printed admin token, and the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Service, screenshot, start_service
+from tests.cli import ROOT
+
+EXAMPLES = ROOT / "examples"
+ISSUER = "acme-training"
+# Two learners of examples/imports/enterprise-training.csv.
+FIRST_LEARNER = "110105198503121015"
+SECOND_LEARNER = "110105199007011022"
+PASSWORD = "my garden 2026"
+_axe = Axe()
+
+
+def accessible(page: Page) -> None:
+    """No serious or critical axe-core finding on the page as it is now."""
+    results = _axe.run(page)
+    found = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert not found, f"{page.url}: {found}"
+
+
+def visit(page: Page, name: str) -> None:
+    """Check the page and keep its picture."""
+    accessible(page)
+    screenshot(page, name)
+
+
+def prepare_bank(service: Service, *, with_import: bool = True) -> None:
+    """An issuer, the example standards and programme, and (unless the journey imports it
+    itself) the example enterprise file."""
+    with service.api() as api:
+        response = api.post(
+            "/v1/issuers/",
+            json={"issuer_id": ISSUER, "name": "华东精密制造有限公司", "kind": "enterprise"},
+        )
+        assert response.status_code == 201, response.text
+    standards = EXAMPLES / "standards"
+    for name in (
+        "enterprise-safety-training.toml",
+        "community-elderly-courses.toml",
+        "vocational-certificates.toml",
+    ):
+        service.cli("standards", "publish", str(standards / name))
+    service.cli("programmes", "publish", str(standards / "programme-open-university-admin.toml"))
+    if with_import:
+        example = EXAMPLES / "imports" / "enterprise-training.csv"
+        service.cli("import", str(example), "--issuer", ISSUER)
+
+
+def activate(page: Page, service: Service, id_number: str, code: str) -> None:
+    page.goto(service.url + "/activate")
+    page.get_by_label(re.compile("证件号码|ID number")).fill(id_number)
+    page.get_by_label(re.compile("激活码|Activation code")).fill(code)
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("form[action='/activate'] button[type=submit]").click()
+    page.wait_for_url("**/archive")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_learner_activates_reads_verifies_and_applies(
+    database_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    """Activate, read the archive, check a receipt, download the bundle (which
+    ``creditbank verify-bundle`` accepts), apply for a programme; another learner gets 404."""
+    service = start_service(tmp_path, None if database_url.startswith("sqlite") else database_url)
+    try:
+        prepare_bank(service)
+        codes = service.codes(FIRST_LEARNER, SECOND_LEARNER)
+        context = browser.new_context(locale="zh-CN", accept_downloads=True)
+        page = context.new_page()
+        activate(page, service, FIRST_LEARNER, codes[FIRST_LEARNER[-4:]].lower())
+        expect(page.locator("h1")).to_have_text("我的学习档案")
+        expect(page.locator("table").first).to_contain_text("安全生产法规与岗位职责")
+        page.locator("table a").first.click()
+        expect(page.locator(".verified")).to_be_visible()
+        outcome_url = page.url
+        page.goto(service.url + "/archive")
+        with page.expect_download() as download_info:
+            page.locator("a[href='/archive/export']").click()
+        bundle = tmp_path / "archive.json"
+        download_info.value.save_as(bundle)
+        vkey = service.cli("keys", "show").split()[0]
+        checked = subprocess.run(
+            [sys.executable, "-m", "creditbank.cli", "verify-bundle", str(bundle), "--vkey", vkey],
+            env=service.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        page.goto(service.url + "/recognition")
+        page.locator("form[action='/recognition'] button").first.click()
+        expect(page.locator("h1")).to_have_text("学分转换结果")
+        expect(page.locator("main .card").first).to_be_visible()
+
+        other = browser.new_context(locale="zh-CN").new_page()
+        activate(other, service, SECOND_LEARNER, codes[SECOND_LEARNER[-4:]])
+        response = other.goto(outcome_url)
+        assert response is not None
+        assert response.status == 404
+        expect(other.locator("code.code")).to_have_text("not_found")
+    finally:
+        service.process.terminate()
+        service.process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_an_issuer_officer_tries_a_gb18030_file_then_commits(
+    service: Service, tmp_path: Path, browser: Browser
+) -> None:
+    """Upload a GB18030 CSV with Chinese headers, read the trial run's counts, download the
+    row report, commit; the committed import is in the history."""
+    prepare_bank(service, with_import=False)
+    link = service.staff_link("issuer", "hr", ISSUER)
+    page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
+    page.goto(link)
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/imports")
+    page.locator("#f-file").set_input_files(
+        str(EXAMPLES / "imports" / "enterprise-training-gb18030.csv")
+    )
+    page.locator("main form[action='/imports'] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/imports/[0-9a-f-]+$"))
+    expect(page.locator("#counts")).to_be_visible(timeout=30_000)
+    rows = int(page.locator("[data-count=rows]").inner_text())
+    assert rows > 0
+    with page.expect_download() as download_info:
+        page.locator("#report").click()
+    report = tmp_path / "report.csv"
+    download_info.value.save_as(report)
+    assert report.read_bytes().decode("gb18030").startswith("记录编号")
+    page.get_by_role("button", name=re.compile("现在导入|Import these")).click()
+    expect(page.locator("#counts")).to_be_visible(timeout=30_000)
+    expect(page.locator("main")).to_contain_text("committed")
+    page.goto(service.url + "/imports")
+    expect(page.locator("table")).to_contain_text("committed")
+
+
+@pytest.mark.slow
+def test_an_accreditor_fixes_a_draft_simulates_and_publishes(
+    service: Service, browser: Browser
+) -> None:
+    """A mistake is shown beside its field; fixed, the draft simulates and publishes."""
+    prepare_bank(service)
+    page = browser.new_context(locale="en").new_page()
+    page.goto(service.staff_link("accreditor", "accreditor"))
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/standards")
+    page.goto(service.url + "/standards/new")
+    page.locator("#f-id").fill("community.reading")
+    page.locator("#f-title").fill("社区读书会学分")
+    page.locator("#f-category").fill("lifelong.reading")
+    page.locator("#f-effective_from").fill("2025-01-01")
+    page.locator("input[value=community_course]").check()
+    page.locator("[id='f-award.hours_per_unit']").fill("0")
+    page.locator("main form button[type=submit]").click()
+    error = page.locator("[id='e-award.hours_per_unit']")
+    expect(error).to_be_visible()
+    expect(page.locator("[id='f-award.hours_per_unit']")).to_have_attribute("aria-invalid", "true")
+    page.locator("[id='f-award.hours_per_unit']").fill("8")
+    page.locator("#f-precedence").fill("10")  # it overlaps the community standard
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/standards/community.reading/1")
+    page.get_by_role("button", name="Simulate on banked outcomes").click()
+    expect(page.locator("#simulation")).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("main p.status")).to_contain_text("Published")
+
+
+@pytest.mark.slow
+def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
+    service: Service, browser: Browser
+) -> None:
+    """The auditor's check of entry 1 passes; a form posted without the CSRF token is 403."""
+    prepare_bank(service)
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(service.staff_link("auditor", "auditor"))
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/audit")
+    page.locator("#f-index").fill("1")
+    page.locator("#entry-form button").click()
+    page.wait_for_url("**/audit/entries/1")
+    expect(page.locator(".verified")).to_be_visible()
+    page.goto(service.url + "/audit")
+    page.evaluate(
+        "document.querySelector('form[action=\"/signout\"] input[name=_csrf_token]').remove()"
+    )
+    page.locator("form[action='/signout'] button").click()
+    expect(page.locator("code.code")).to_have_text("forbidden")
+    page.goto(service.url + "/audit")
+    expect(page.locator("h1")).to_have_text("审计")
+
+
+def _sign_in_staff(page: Page, service: Service, link: str) -> None:
+    page.goto(link)
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_page_is_accessible_and_pictured(
+    service: Service, language: str, browser: Browser
+) -> None:
+    """axe-core finds nothing serious or critical on any page, in either language; every page
+    is photographed, also at phone width."""
+    prepare_bank(service)
+    codes = service.codes(FIRST_LEARNER)
+    anonymous = browser.new_context(locale=language).new_page()
+    for name, path in (
+        ("home", "/"),
+        ("catalogue", "/catalogue"),
+        ("log", "/log"),
+        ("signin", "/signin"),
+        ("signin-learner", "/signin/learner"),
+        ("activate", "/activate"),
+        ("not-found", "/no-such-page"),
+    ):
+        anonymous.goto(service.url + path)
+        visit(anonymous, name)
+    phone = browser.new_context(locale=language, viewport={"width": 360, "height": 740})
+    narrow = phone.new_page()
+    narrow.goto(service.url + "/catalogue")
+    visit(narrow, "catalogue-phone")
+    assert narrow.evaluate("document.documentElement.scrollWidth") <= 360 + 1
+    # 200% zoom: the same CSS pixels as a window half as wide; nothing may need sideways scrolling.
+    zoomed = browser.new_context(
+        locale=language, viewport={"width": 640, "height": 400}, device_scale_factor=2
+    ).new_page()
+    for path in ("/", "/catalogue", "/log", "/activate"):
+        zoomed.goto(service.url + path)
+        assert zoomed.evaluate("document.documentElement.scrollWidth") <= 640 + 1, path
+
+    learner = browser.new_context(locale=language).new_page()
+    activate(learner, service, FIRST_LEARNER, codes[FIRST_LEARNER[-4:]])
+    visit(learner, "archive")
+    learner.locator("table a").first.click()
+    visit(learner, "outcome")
+    learner.goto(service.url + "/recognition")
+    visit(learner, "recognition")
+    learner.locator("form[action='/recognition'] button").first.click()
+    visit(learner, "recognition-result")
+
+    admin = browser.new_context(locale=language).new_page()
+    _sign_in_staff(admin, service, service.admin_link)
+    visit(admin, "admin")
+    admin.goto(service.url + "/invitations")
+    visit(admin, "invitations")
+
+    officer = browser.new_context(locale=language).new_page()
+    _sign_in_staff(officer, service, service.staff_link("issuer", "hr", ISSUER))
+    visit(officer, "imports")
+    officer.locator("#f-file").set_input_files(
+        str(EXAMPLES / "imports" / "enterprise-training.csv")
+    )
+    officer.locator("main form[action='/imports'] button[type=submit]").click()
+    expect(officer.locator("#counts")).to_be_visible(timeout=30_000)
+    visit(officer, "import")
+    officer.goto(service.url + "/outcomes/revoke")
+    visit(officer, "revoke")
+
+    accreditor = browser.new_context(locale=language).new_page()
+    _sign_in_staff(accreditor, service, service.staff_link("accreditor", "acc"))
+    visit(accreditor, "standards")
+    accreditor.goto(service.url + "/standards/new")
+    accreditor.locator("main form button[type=submit]").click()
+    visit(accreditor, "standard-form-errors")
+    accreditor.goto(service.url + "/standards/enterprise-safety-training/1")
+    visit(accreditor, "standard")
+
+    auditor = browser.new_context(locale=language).new_page()
+    _sign_in_staff(auditor, service, service.staff_link("auditor", "aud"))
+    visit(auditor, "audit")
+    auditor.goto(service.url + "/audit/entries/2")
+    visit(auditor, "audit-entry")
+    auditor.goto(service.url + "/audit/consistency?from=1&to=2")
+    visit(auditor, "audit-consistency")
+
+
+@pytest.mark.slow
+def test_the_pages_work_without_script(service: Service, browser: Browser) -> None:
+    """With JavaScript off: an officer's trial run is followed by the page's Refresh link, and
+    the auditor's entry form still reaches its entry."""
+    prepare_bank(service, with_import=False)
+    officer = browser.new_context(locale="en", java_script_enabled=False).new_page()
+    _sign_in_staff(officer, service, service.staff_link("issuer", "hr", ISSUER))
+    officer.locator("#f-file").set_input_files(
+        str(EXAMPLES / "imports" / "enterprise-training.csv")
+    )
+    officer.locator("main form[action='/imports'] button[type=submit]").click()
+    for _ in range(60):
+        if officer.locator("#counts").count():
+            break
+        officer.wait_for_timeout(500)
+        officer.get_by_role("link", name="Refresh").click()
+    expect(officer.locator("#counts")).to_be_visible()
+    auditor = browser.new_context(locale="en", java_script_enabled=False).new_page()
+    _sign_in_staff(auditor, service, service.staff_link("auditor", "aud"))
+    auditor.locator("#f-index").fill("2")
+    auditor.locator("#entry-form button").click()
+    auditor.wait_for_url("**/audit/entries/2")
+    expect(auditor.locator(".verified")).to_be_visible()
