@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from creditbank.keys import load_or_create_secret
-from portal import i18n
+from portal import i18n, vocabulary
 from portal.pages.accreditor import AccreditorPages
 from portal.pages.admin import AdminPages
 from portal.pages.auditor import AuditorPages
@@ -46,6 +46,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         credits=i18n.format_credits,
         number=i18n.format_number,
         award_method=lambda award: str(type(award).__struct_config__.tag),
+        label=vocabulary.label,
     )
     environment.globals["languages"] = i18n.LANGUAGES
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
+from litestar.response import Template
 
 from api.desks import Imports
 from creditbank.errors import NotFoundError
@@ -40,7 +41,7 @@ def _download(invitations: list[Invitation], name: str) -> Response[bytes]:
 
 class InvitationPages(PageController):
     @get("/invitations")
-    async def form(self, request: AnyRequest) -> Any:
+    async def form(self, request: AnyRequest) -> Template:
         await require(request, "admin", "issuer")
         return await page(request, "invitations.html", title=_("Activation codes"))
 
