@@ -8,8 +8,10 @@ resident ID the generator never uses), so their entries are scattered across the
 as a working life would scatter them.
 On PostgreSQL a ``VACUUM (ANALYZE)`` then stands in for autovacuum catching up after the import.
 Then, after ``WARMUP`` calls each, it times ``bank.archives.archive`` as an admin with page
-sizes 50 and 200, and ``bank.archives.export`` (every entry with its inclusion proof), and
-reports p50, p99 and max in milliseconds, the tree size, and how long filling took.
+sizes 50 and 200, and ``bank.archives.export`` (every entry with its inclusion proof), and the
+learner's own pages as the service serves them (``benchmarks.archive_page``: the archive page
+and one outcome's page with its checked receipt), and reports p50, p99 and max in
+milliseconds, the tree size, and how long filling took.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from benchmarks.archive_page import PAGE_MEASUREMENTS, page_timings
 from benchmarks.databases import scratch_database
 from benchmarks.import_files import (
     DUPLICATE_SHARE,
@@ -59,6 +62,7 @@ MEASUREMENTS: tuple[tuple[str, int, int | None], ...] = (
     ("archive_page_200", 50, 200),
     ("export", 20, None),
 )
+PAGES = tuple(name for name, _ in PAGE_MEASUREMENTS)
 COLUMNS = (("database", 10), ("tree size", 10), ("call", 16), ("n", 4))
 FIGURE_COLUMNS = ("p50_ms", "p99_ms", "max_ms")
 
@@ -166,10 +170,11 @@ async def _measure(url: str, path: Path, work: Path) -> dict[str, Any]:
                 query = ArchiveFilter(page_size=page_size)
                 call = functools.partial(bank.archives.archive, admin, ref, query)
             figures[name] = await _timed(call, calls)
-        figures["load_average_after"] = round(os.getloadavg()[0], 2)
-        return figures
     finally:
         await bank.engine.dispose()
+    figures.update(await page_timings(url, work, ORIGIN, LEARNER_ID, summary))
+    figures["load_average_after"] = round(os.getloadavg()[0], 2)
+    return figures
 
 
 def measure_backend(backend: str, log_entries: int, directory: Path) -> dict[str, Any]:
@@ -199,7 +204,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
     widths = [width for _, width in COLUMNS] + [9] * len(FIGURE_COLUMNS)
     print("  ".join(header.rjust(width) for header, width in zip(headers, widths, strict=True)))
     for backend, figures in results.items():
-        for name, _, _ in MEASUREMENTS:
+        for name in [name for name, _, _ in MEASUREMENTS] + list(PAGES):
             timing = figures[name]
             cells = [backend, f"{figures['tree_size']:,}", name, str(timing["calls"])]
             cells += [f"{timing[column]:.1f}" for column in FIGURE_COLUMNS]

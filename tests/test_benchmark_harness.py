@@ -79,3 +79,16 @@ def test_the_load_harness_reports_every_figure(
         assert figures["errors"] == 0, figures["error_kinds"]
         assert figures["requests_per_second"] > 0
         assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+
+
+@pytest.mark.slow
+def test_the_archive_benchmark_reports_the_pages_too(tmp_path: Path) -> None:
+    """A small log: the desk figures and the learner's page figures (archive and one outcome,
+    served by the real application to a signed-in learner) are all reported."""
+    from benchmarks import archive
+
+    figures = archive.measure_backend("sqlite", 3_000, tmp_path)
+    assert figures["tree_size"] > 2_000  # about the size asked (a few generated rows are bad)
+    for name in ("archive_page_50", "export", "page_archive", "page_outcome"):
+        assert figures[name]["calls"] > 0, name
+        assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"], name
