@@ -43,8 +43,24 @@ _NUMBER_FIELDS = (
 )
 
 
+def _missing(form: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every required field left empty, all at once (the decoder stops at the first)."""
+    method = str(form.get("award.method", "per_hours"))
+    required = ["id", "version", "title", "category", "effective_from"]
+    required.append("award.hours_per_unit" if method == "per_hours" else "award.credits")
+    missing = [
+        (name, _("Fill this in.")) for name in required if not str(form.get(name, "")).strip()
+    ]
+    if not form.get("applies_to.outcome_types"):
+        missing.append(("applies_to.outcome_types", _("Choose at least one type of learning.")))
+    return missing
+
+
 def standard_from_form(form: dict[str, Any]) -> Standard:
     """The standard a form describes, checked exactly as a TOML or JSON document is."""
+    missing = _missing(form)
+    if missing:
+        raise StandardInvalidError(missing)
     document: dict[str, Any] = {}
     for name in _TEXT_FIELDS:
         value = str(form.get(name, "")).strip()

@@ -2,7 +2,8 @@
 
 The messages are extracted from the templates and the page code with Babel, as a translator
 would; a message added in English without its Chinese is a failure here, not a page that
-suddenly shows English to a Chinese reader.
+suddenly shows English to a Chinese reader. ``python -m portal.catalog`` adds new messages to the
+catalog and lists those still to translate.
 """
 
 from __future__ import annotations
@@ -10,32 +11,22 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+
+from portal.catalog import CATALOG, extracted_messages
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _extracted() -> set[str]:
-    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PORTAL), method_map, options, keywords={"_": None}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    return found
-
-
 def test_every_message_is_translated_to_chinese() -> None:
     """No message is missing, empty or fuzzy, and placeholders match exactly."""
-    messages = _extracted()
+    messages = extracted_messages()
     assert len(messages) > 200, "the extraction found the pages' messages"
-    with (PORTAL / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+    with CATALOG.open("rb") as handle:
         catalog = read_po(handle, locale="zh_CN")
     problems = []
-    for message in sorted(messages):
+    for message in messages:
         entry = catalog.get(message)
         if entry is None or not entry.string or entry.fuzzy:
             problems.append(f"untranslated: {message!r}")

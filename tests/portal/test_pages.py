@@ -11,9 +11,17 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from creditbank.keys import KeyRing
+from creditbank.privacy import Pseudonymizer
+from creditbank.service.accounts import AccountDesk
+from creditbank.service.context import WriteContext
+from creditbank.storage.access import create_token
+from creditbank.storage.engine import create_engine
+from creditbank.tokens import Principal, Role
 from portal.i18n import language_of
 from portal.security import CONTENT_SECURITY_POLICY
 from tests.api.conftest import settings_for
+from tests.conftest import ORIGIN
 
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -136,3 +144,98 @@ async def test_chinese_first_english_by_header_or_switch(
 def test_language_choice(cookie: str | None, header: str | None, expected: str) -> None:
     """The cookie, then the highest-weighted supported language, then Chinese."""
     assert language_of(cookie, header) == expected
+
+
+async def _staff_link(database_url: str, tmp_path: Path, role: Role, username: str) -> str:
+    """A set-password link made beside the app (its desk runs on the test client's loop)."""
+    engine = create_engine(database_url)
+    try:
+        context = WriteContext(engine=engine, keys=KeyRing.load(tmp_path / "keys", ORIGIN))
+        desk = AccountDesk(context, Pseudonymizer((tmp_path / "pseudonym.key").read_bytes()))
+        _, link = await desk.create_staff(role, username)
+        return link
+    finally:
+        await engine.dispose()
+
+
+async def _signed_in_staff(
+    client: AsyncTestClient[Litestar], database_url: str, tmp_path: Path, role: Role
+) -> None:
+    link = await _staff_link(database_url, tmp_path, role, role)
+    token = await _csrf(client, f"/password/{link}")
+    password = "a long password"
+    await client.post(
+        f"/password/{link}",
+        data={"password": password, "password_again": password, "_csrf_token": token},
+    )
+
+
+async def test_an_empty_standard_form_names_every_missing_field(
+    client: AsyncTestClient[Litestar], database_url: str, tmp_path: Path
+) -> None:
+    """All required fields are reported at once, each beside its own input."""
+    await _signed_in_staff(client, database_url, tmp_path, "accreditor")
+    token = await _csrf(client, "/standards/new")
+    response = await client.post(
+        "/standards/new",
+        files={"_csrf_token": (None, token), "award.method": (None, "per_hours")},
+    )
+    assert response.status_code == 400
+    for name in ("id", "title", "category", "effective_from", "award.hours_per_unit"):
+        assert f'id="e-{name}"' in response.text, name
+        assert f'id="f-{name}"' in response.text
+    assert 'id="e-applies_to.outcome_types"' in response.text
+
+
+async def test_an_auditor_sees_no_other_roles_pages(
+    client: AsyncTestClient[Litestar], database_url: str, tmp_path: Path
+) -> None:
+    """Pages of other roles are 404 (not 403): their existence says nothing."""
+    await _signed_in_staff(client, database_url, tmp_path, "auditor")
+    assert (await client.get("/audit")).status_code == 200
+    for path in ("/archive", "/imports", "/standards", "/admin", "/invitations"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert "not_found" in response.text
+
+
+async def test_an_officer_sees_only_its_own_issuers_imports(
+    client: AsyncTestClient[Litestar], database_url: str, tmp_path: Path
+) -> None:
+    """Another issuer's import, its report and its progress are 404 to an officer."""
+    admin = {"Authorization": f"Bearer {client.app.state.bootstrap_admin_token}"}
+    for issuer_id in ("acme-training", "other-school"):
+        registered = await client.post(
+            "/v1/issuers/",
+            json={"issuer_id": issuer_id, "name": "某某单位", "kind": "enterprise"},
+            headers=admin,
+        )
+        assert registered.status_code == 201
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            other = await create_token(
+                connection, Principal(role="issuer", issuer_id="other-school")
+            )
+        context = WriteContext(engine=engine, keys=KeyRing.load(tmp_path / "keys", ORIGIN))
+        desk = AccountDesk(context, Pseudonymizer((tmp_path / "pseudonym.key").read_bytes()))
+        _, link = await desk.create_staff("issuer", "hr", "acme-training")
+    finally:
+        await engine.dispose()
+    upload = await client.post(
+        "/v1/imports/?format=csv&dry_run=true",
+        content=Path("examples/imports/enterprise-training.csv").read_bytes(),
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    assert upload.status_code == 202
+    job_id = upload.json()["id"]
+    token = await _csrf(client, f"/password/{link}")
+    await client.post(
+        f"/password/{link}",
+        data={"password": "a long password", "password_again": "a long password",
+              "_csrf_token": token},
+    )  # fmt: skip
+    assert (await client.get("/imports")).status_code == 200
+    for path in (f"/imports/{job_id}", f"/imports/{job_id}/report.csv",
+                 f"/imports/{job_id}/progress"):  # fmt: skip
+        assert (await client.get(path)).status_code == 404, path
