@@ -18,6 +18,7 @@ from schemas.api import Problem
 __all__ = ["error_page", "wants_page"]
 
 _API_PREFIXES = ("/v1", "/healthz", "/schema", "/static")
+_LEARNERS_PAGES = ("/archive", "/recognition")
 
 
 def wants_page(request: Request[Any, Any, Any]) -> bool:
@@ -28,7 +29,9 @@ def error_page(
     request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None
 ) -> Response[Any]:
     if problem.status == 401 and request.method == "GET":
-        return Redirect(path="/signin?next=" + quote(request.url.path, safe="/"))
+        path = request.url.path
+        signin = "/signin/learner" if path.startswith(_LEARNERS_PAGES) else "/signin"
+        return Redirect(path=f"{signin}?next={quote(path, safe='/')}")
     language = language_for(request)
     return Template(
         template_name="error.html",

@@ -19,6 +19,7 @@ from creditbank.service.accounts import SignedIn
 from portal.i18n import gettext_for as _
 from portal.pages.base import PageController
 from portal.people import (
+    SESSION_COOKIE,
     accounts_of,
     address_of,
     end_session_cookie,
@@ -44,7 +45,12 @@ def home_of(account: Account) -> str:
     return _HOME_BY_ROLE.get(account.role, "/")
 
 
-def _signed_in_to(request: AnyRequest, signed: SignedIn, next_path: str | None) -> Redirect:
+async def _signed_in_to(request: AnyRequest, signed: SignedIn, next_path: str | None) -> Redirect:
+    """Onward with the new session's cookie; a session the browser held before is ended, so
+    only the new id is ever live after a sign-in."""
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        await accounts_of(request).sign_out(previous)
     response = Redirect(path=local_path(next_path, home_of(signed.account)), status_code=303)
     response.set_cookie(session_cookie(request, signed))
     return response
@@ -90,7 +96,7 @@ class SignInPages(PageController):
                 username=data.get("username", ""),
                 next_path=data.get("next", ""),
             )
-        return _signed_in_to(request, signed, data.get("next"))
+        return await _signed_in_to(request, signed, data.get("next"))
 
     @get("/signin/learner")
     async def learner_form(
@@ -123,7 +129,7 @@ class SignInPages(PageController):
                 id_type=data.get("id_type"),
                 next_path=data.get("next", ""),
             )
-        return _signed_in_to(request, signed, data.get("next"))
+        return await _signed_in_to(request, signed, data.get("next"))
 
     @get("/activate")
     async def activate_form(self, request: AnyRequest) -> Template:
@@ -152,7 +158,7 @@ class SignInPages(PageController):
                     else _failure_message(error)
                 )
             else:
-                return _signed_in_to(request, signed, "/archive")
+                return await _signed_in_to(request, signed, "/archive")
         return await page(
             request,
             "activate.html",
@@ -189,7 +195,7 @@ class SignInPages(PageController):
             except MalformedError as error:
                 failure = _failure_message(error)
             else:
-                return _signed_in_to(request, signed, None)
+                return await _signed_in_to(request, signed, None)
         return await page(
             request,
             "password.html",
@@ -202,7 +208,7 @@ class SignInPages(PageController):
 
     @post("/signout")
     async def sign_out(self, request: AnyRequest) -> Redirect:
-        session_id = request.cookies.get("cb_session")
+        session_id = request.cookies.get(SESSION_COOKIE)
         if session_id and await signed_in(request) is not None:
             await accounts_of(request).sign_out(session_id)
         response = Redirect(path="/", status_code=303)

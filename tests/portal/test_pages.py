@@ -81,10 +81,17 @@ async def test_the_api_keeps_bearer_tokens_and_problem_json(
 
 async def test_signed_out_people_are_sent_to_sign_in(client: AsyncTestClient[Litestar]) -> None:
     """A person's page asks for sign-in and comes back to the page afterwards."""
-    for path in ("/archive", "/imports", "/standards", "/audit", "/admin"):
+    for path, signin in (
+        ("/archive", "/signin/learner"),
+        ("/recognition", "/signin/learner"),
+        ("/imports", "/signin"),
+        ("/standards", "/signin"),
+        ("/audit", "/signin"),
+        ("/admin", "/signin"),
+    ):
         response = await client.get(path, follow_redirects=False)
         assert response.status_code in (302, 303, 307)
-        assert response.headers["location"] == f"/signin?next={path}"
+        assert response.headers["location"] == f"{signin}?next={path}"
 
 
 async def test_the_first_admin_sets_a_password_and_sees_admin_pages_only(
@@ -108,6 +115,20 @@ async def test_the_first_admin_sets_a_password_and_sees_admin_pages_only(
     assert (await client.get("/admin")).status_code == 200
     assert (await client.get("/archive")).status_code == 404
     assert (await client.get(f"/password/{link}")).status_code == 410, "the link is spent"
+    first_session = client.cookies["cb_session"]
+    token = await _csrf(client, "/signin")
+    again = await client.post(
+        "/signin",
+        data={"username": "admin", "password": "first admin pw", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    second_session = client.cookies["cb_session"]
+    assert second_session != first_session, "a sign-in starts a new session id"
+    client.cookies.set("cb_session", first_session)
+    stale = await client.get("/admin", follow_redirects=False)
+    assert stale.status_code in (302, 303, 307), "the session held before signing in has ended"
+    client.cookies.set("cb_session", second_session)
     token = await _csrf(client, "/admin")
     await client.post("/signout", data={"_csrf_token": token})
     assert (await client.get("/admin", follow_redirects=False)).status_code in (302, 303, 307)
