@@ -148,7 +148,8 @@ def test_an_issuer_officer_tries_a_gb18030_file_then_commits(
     page.wait_for_url(re.compile(r".*/imports/[0-9a-f-]+$"))
     expect(page.locator("#counts")).to_be_visible(timeout=30_000)
     rows = int(page.locator("[data-count=rows]").inner_text())
-    assert rows > 0
+    assert rows == int(page.locator("[data-count=new]").inner_text()) > 0
+    screenshot(page, "import-trial-run")
     with page.expect_download() as download_info:
         page.locator("#report").click()
     report = tmp_path / "report.csv"
