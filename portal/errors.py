@@ -15,14 +15,14 @@ from litestar.response import Redirect, Template
 from portal.render import language_for
 from schemas.api import Problem
 
-__all__ = ["error_page", "wants_page"]
+__all__ = ["API_PREFIXES", "error_page", "wants_page"]
 
-_API_PREFIXES = ("/v1", "/healthz", "/schema", "/static")
+API_PREFIXES = ("/v1", "/healthz", "/schema", "/static")
 _LEARNERS_PAGES = ("/archive", "/recognition")
 
 
 def wants_page(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith(_API_PREFIXES)
+    return not request.url.path.startswith(API_PREFIXES)
 
 
 def error_page(

@@ -27,7 +27,15 @@ from schemas.learners import (
 )
 from schemas.standards import Programme, Standard
 
-__all__ = ["ArchiveFilter", "ArchiveSource", "archive_page_size_max", "build_archive"]
+__all__ = [
+    "ArchiveChoices",
+    "ArchiveFilter",
+    "ArchiveSource",
+    "archive_page_size_max",
+    "build_archive",
+    "everything",
+    "filter_choices",
+]
 
 archive_page_size_default = 50
 archive_page_size_max = 500
@@ -56,6 +64,31 @@ class ArchiveSource:
     issuer_names: dict[str, str] = field(default_factory=dict)
     standards: dict[str, Standard] = field(default_factory=dict)  # by "<id>@<version>"
     programmes: dict[tuple[str, int], Programme] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveChoices:
+    """What an archive can be filtered by: every year, category and issuer it holds."""
+
+    years: list[int]
+    categories: list[str]
+    issuers: list[tuple[str, str]]  # (issuer id, name), by name
+
+
+def filter_choices(source: ArchiveSource) -> ArchiveChoices:
+    entries = source.outcomes.values()
+    issuers = {entry.issuer_id: source.issuer_names.get(entry.issuer_id, entry.issuer_id)
+               for entry in entries}  # fmt: skip
+    return ArchiveChoices(
+        years=sorted({entry.completed_on.year for entry in entries}, reverse=True),
+        categories=sorted({entry.award.category for entry in entries if entry.award is not None}),
+        issuers=sorted(issuers.items(), key=lambda pair: (pair[1], pair[0])),
+    )
+
+
+def everything(source: ArchiveSource) -> ArchiveFilter:
+    """The filter that selects every outcome on one page."""
+    return ArchiveFilter(page_size=max(1, len(source.outcomes)))
 
 
 def build_archive(source: ArchiveSource, query: ArchiveFilter | None = None) -> Archive:

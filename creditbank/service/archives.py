@@ -13,7 +13,14 @@ import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.errors import MalformedError, NotFoundError
-from creditbank.learners.archive import ArchiveFilter, ArchiveSource, build_archive
+from creditbank.learners.archive import (
+    ArchiveChoices,
+    ArchiveFilter,
+    ArchiveSource,
+    build_archive,
+    everything,
+    filter_choices,
+)
 from creditbank.privacy import Pseudonymizer, normalise_identifier
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
@@ -23,6 +30,8 @@ from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted,
 from schemas.learners import (
     Archive,
     ArchiveBundle,
+    ArchiveOutcome,
+    ArchiveRecognition,
     BundleEntry,
     LearnerLookup,
     LearnerRefView,
@@ -82,11 +91,32 @@ class ArchiveDesk:
     async def archive(
         self, principal: Principal, learner_ref: str, query: ArchiveFilter | None = None
     ) -> Archive:
+        return build_archive(await self._source(principal, learner_ref), query)
+
+    async def archive_page(
+        self, principal: Principal, learner_ref: str, query: ArchiveFilter
+    ) -> tuple[Archive, ArchiveChoices]:
+        """A page of the archive and everything it could be filtered by, from one read."""
+        source = await self._source(principal, learner_ref)
+        return build_archive(source, query), filter_choices(source)
+
+    async def outcome(
+        self, principal: Principal, learner_ref: str, index: int
+    ) -> tuple[ArchiveOutcome, list[ArchiveRecognition]]:
+        """One outcome of the archive, and the live or reversed recognitions that used it."""
+        source = await self._source(principal, learner_ref)
+        if index not in source.outcomes:
+            raise NotFoundError(f"no outcome at {index} in this archive")
+        archive = build_archive(source, everything(source))
+        [found] = [item for item in archive.outcomes if item.index == index]
+        return found, [grant for grant in archive.recognitions if index in grant.outcomes]
+
+    async def _source(self, principal: Principal, learner_ref: str) -> ArchiveSource:
         scope.sees_learner(principal, learner_ref)
         async with self._context.snapshot() as connection:
             source, _ = await load_archive_source(connection, learner_ref, self._context.today())
         _known_to(principal, source)
-        return build_archive(source, query)
+        return source
 
     async def export(self, principal: Principal, learner_ref: str) -> ArchiveBundle:
         """The whole archive, each entry it rests on with its inclusion proof, one checkpoint.
@@ -118,10 +148,9 @@ class ArchiveDesk:
                 )
                 for index, body in sorted(bodies.items())
             ]
-        everything = ArchiveFilter(page_size=max(1, len(source.outcomes)))
         return ArchiveBundle(
             format=bundle_format,
-            archive=build_archive(source, everything),
+            archive=build_archive(source, everything(source)),
             checkpoint=stored.signed_note,
             verifier_keys=self._context.keys.active_verifier_keys(),
             entries=entries,

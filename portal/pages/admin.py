@@ -26,6 +26,10 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 ISSUER_KINDS = ("enterprise", "community_school", "elderly_university", "adult_school", "college")
 
 
+def _password_url(request: AnyRequest, secret: str) -> str:
+    return str(request.base_url).rstrip("/") + f"/password/{secret}"
+
+
 class AdminPages(PageController):
     @get("/admin")
     async def overview(self, request: AnyRequest, deposits: Deposits) -> Template:
@@ -76,7 +80,7 @@ class AdminPages(PageController):
                 data.get("username", "").strip(),
                 data.get("issuer_id", "").strip() or None,
             )
-            link = str(request.base_url).rstrip("/") + f"/password/{secret}"
+            link = _password_url(request, secret)
         except CreditbankError as error:
             errors["account"] = error.message
         return await self._page(request, deposits, errors=errors, link=link, form=data)
@@ -87,8 +91,7 @@ class AdminPages(PageController):
     ) -> Template:
         await require(request, "admin")
         secret = await accounts_of(request).password_link(data.get("username", ""))
-        link = str(request.base_url).rstrip("/") + f"/password/{secret}"
-        return await self._page(request, deposits, link=link)
+        return await self._page(request, deposits, link=_password_url(request, secret))
 
     async def _page(self, request: AnyRequest, deposits: Deposits, **context: Any) -> Template:
         context.setdefault("errors", {})

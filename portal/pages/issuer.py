@@ -8,7 +8,7 @@ import datetime
 import decimal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -29,6 +29,7 @@ from portal.render import page, see_other
 from schemas.api import OutcomeRecord
 from schemas.imports import ImportFormat
 from schemas.learners import CorrectionRequest
+from schemas.types import OutcomeType
 
 __all__ = ["ImportPages", "OutcomePages"]
 
@@ -53,14 +54,7 @@ _TEMPLATES = {
     "outcomes-utf8.csv": TEMPLATE_HEADER.encode("utf-8-sig"),
     "outcomes-gb18030.csv": TEMPLATE_HEADER.encode("gb18030"),
 }
-OUTCOME_TYPES = (
-    "enterprise_training",
-    "community_course",
-    "elderly_course",
-    "vocational_certificate",
-    "skill_certificate",
-    "academic_course",
-)
+OUTCOME_TYPES: tuple[str, ...] = get_args(OutcomeType)
 
 
 def _file_format(name: str) -> ImportFormat:

@@ -17,36 +17,18 @@ from litestar.response import Template
 
 from api.desks import Archives, Log, Recognitions
 from creditbank import limits
-from creditbank.errors import NotFoundError
-from creditbank.learners.archive import ArchiveFilter, archive_page_size_max
+from creditbank.learners.archive import ArchiveFilter
 from portal.i18n import gettext_for as _
 from portal.pages.base import PageController
 from portal.people import require
 from portal.render import page
-from schemas.learners import Archive, ArchiveOutcome, RecognitionApplication
+from schemas.learners import RecognitionApplication
 
 __all__ = ["LearnerPages", "archive_page_size"]
 
 AnyRequest = Request[Any, Any, Any]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 archive_page_size = 50
-
-
-def _choices(everything: Archive) -> dict[str, list[tuple[str, str]]]:
-    """The filter menus: the years, categories and issuers the learner's archive holds."""
-    issuers = {item.issuer_id: item.issuer_name or item.issuer_id for item in everything.outcomes}
-    return {
-        "years": [(total.key, total.key) for total in everything.by_year],
-        "categories": [(total.key, total.key) for total in everything.by_category],
-        "issuers": sorted(issuers.items(), key=lambda pair: pair[1]),
-    }
-
-
-def _outcome(archive: Archive, index: int) -> ArchiveOutcome:
-    for item in archive.outcomes:
-        if item.index == index:
-            return item
-    raise NotFoundError(f"no outcome at {index} in this archive")
 
 
 class LearnerPages(PageController):
@@ -69,22 +51,14 @@ class LearnerPages(PageController):
             page=page_number,
             page_size=archive_page_size,
         )
-        archive = await archives.archive(principal, learner_ref, query)
-        filtered = query.year is not None or query.category or query.issuer_id
-        everything = (
-            await archives.archive(
-                principal, learner_ref, ArchiveFilter(page_size=archive_page_size_max)
-            )
-            if filtered
-            else archive
-        )
+        archive, choices = await archives.archive_page(principal, learner_ref, query)
         pages = max(1, -(-archive.outcomes_total // archive_page_size))
         return await page(
             request,
             "archive.html",
             title=_("My learning archive"),
             archive=archive,
-            choices=_choices(everything),
+            choices=choices,
             chosen={"year": year, "category": category, "issuer": issuer},
             pages=pages,
         )
@@ -100,11 +74,7 @@ class LearnerPages(PageController):
         account, principal = await require(request, "learner")
         # The receipt first: for anyone but the outcome's learner it is a 404, before any read.
         receipt, checkpoint = await log.checked_receipt(principal, index)
-        archive = await archives.archive(
-            principal, account.learner_ref or "", ArchiveFilter(page_size=archive_page_size_max)
-        )
-        item = _outcome(archive, index)
-        recognitions = [r for r in archive.recognitions if index in r.outcomes]
+        item, recognitions = await archives.outcome(principal, account.learner_ref or "", index)
         return await page(
             request,
             "outcome.html",

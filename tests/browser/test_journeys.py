@@ -77,6 +77,15 @@ def activate(page: Page, service: Service, id_number: str, code: str) -> None:
     page.wait_for_url("**/archive")
 
 
+def _sign_in_staff(page: Page, link: str) -> None:
+    """Set the password from a staff account's one-time link (which also signs in)."""
+    page.goto(link)
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("#f-password_again").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_learner_activates_reads_verifies_and_applies(
@@ -134,12 +143,8 @@ def test_an_issuer_officer_tries_a_gb18030_file_then_commits(
     """Upload a GB18030 CSV with Chinese headers, read the trial run's counts, download the
     row report, commit; the committed import is in the history."""
     prepare_bank(service, with_import=False)
-    link = service.staff_link("issuer", "hr", ISSUER)
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
-    page.goto(link)
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    _sign_in_staff(page, service.staff_link("issuer", "hr", ISSUER))
     page.wait_for_url("**/imports")
     page.locator("#f-file").set_input_files(
         str(EXAMPLES / "imports" / "enterprise-training-gb18030.csv")
@@ -169,10 +174,7 @@ def test_an_accreditor_fixes_a_draft_simulates_and_publishes(
     """A mistake is shown beside its field; fixed, the draft simulates and publishes."""
     prepare_bank(service)
     page = browser.new_context(locale="en").new_page()
-    page.goto(service.staff_link("accreditor", "accreditor"))
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    _sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
     page.wait_for_url("**/standards")
     page.goto(service.url + "/standards/new")
     page.locator("#f-id").fill("community.reading")
@@ -202,10 +204,7 @@ def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
     """The auditor's check of entry 1 passes; a form posted without the CSRF token is 403."""
     prepare_bank(service)
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(service.staff_link("auditor", "auditor"))
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    _sign_in_staff(page, service.staff_link("auditor", "auditor"))
     page.wait_for_url("**/audit")
     page.locator("#f-index").fill("1")
     page.locator("#entry-form button").click()
@@ -219,14 +218,6 @@ def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
     expect(page.locator("code.code")).to_have_text("forbidden")
     page.goto(service.url + "/audit")
     expect(page.locator("h1")).to_have_text("审计")
-
-
-def _sign_in_staff(page: Page, service: Service, link: str) -> None:
-    page.goto(link)
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.slow
@@ -274,13 +265,13 @@ def test_every_page_is_accessible_and_pictured(
     visit(learner, "recognition-result")
 
     admin = browser.new_context(locale=language).new_page()
-    _sign_in_staff(admin, service, service.admin_link)
+    _sign_in_staff(admin, service.admin_link)
     visit(admin, "admin")
     admin.goto(service.url + "/invitations")
     visit(admin, "invitations")
 
     officer = browser.new_context(locale=language).new_page()
-    _sign_in_staff(officer, service, service.staff_link("issuer", "hr", ISSUER))
+    _sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
     visit(officer, "imports")
     officer.locator("#f-file").set_input_files(
         str(EXAMPLES / "imports" / "enterprise-training.csv")
@@ -292,7 +283,7 @@ def test_every_page_is_accessible_and_pictured(
     visit(officer, "revoke")
 
     accreditor = browser.new_context(locale=language).new_page()
-    _sign_in_staff(accreditor, service, service.staff_link("accreditor", "acc"))
+    _sign_in_staff(accreditor, service.staff_link("accreditor", "acc"))
     visit(accreditor, "standards")
     accreditor.goto(service.url + "/standards/new")
     accreditor.locator("main form button[type=submit]").click()
@@ -301,7 +292,7 @@ def test_every_page_is_accessible_and_pictured(
     visit(accreditor, "standard")
 
     auditor = browser.new_context(locale=language).new_page()
-    _sign_in_staff(auditor, service, service.staff_link("auditor", "aud"))
+    _sign_in_staff(auditor, service.staff_link("auditor", "aud"))
     visit(auditor, "audit")
     auditor.goto(service.url + "/audit/entries/2")
     visit(auditor, "audit-entry")
@@ -315,7 +306,7 @@ def test_the_pages_work_without_script(service: Service, browser: Browser) -> No
     the auditor's entry form still reaches its entry."""
     prepare_bank(service, with_import=False)
     officer = browser.new_context(locale="en", java_script_enabled=False).new_page()
-    _sign_in_staff(officer, service, service.staff_link("issuer", "hr", ISSUER))
+    _sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
     officer.locator("#f-file").set_input_files(
         str(EXAMPLES / "imports" / "enterprise-training.csv")
     )
@@ -327,7 +318,7 @@ def test_the_pages_work_without_script(service: Service, browser: Browser) -> No
         officer.get_by_role("link", name="Refresh").click()
     expect(officer.locator("#counts")).to_be_visible()
     auditor = browser.new_context(locale="en", java_script_enabled=False).new_page()
-    _sign_in_staff(auditor, service, service.staff_link("auditor", "aud"))
+    _sign_in_staff(auditor, service.staff_link("auditor", "aud"))
     auditor.locator("#f-index").fill("2")
     auditor.locator("#entry-form button").click()
     auditor.wait_for_url("**/audit/entries/2")
