@@ -8,6 +8,7 @@ fours; typing them in lower case, with or without the dashes, is accepted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -35,9 +36,14 @@ code_groups = 3
 code_group_chars = 4  # 12 characters, 60 bits: guessing one is hopeless under the sign-in limit
 _LOOK_ALIKES = str.maketrans("OIL", "011")
 _secret_bytes = 32
-# A hash of a real password's length, checked when no account matched, so a missing account
-# takes as long to refuse as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when no account matched, so a missing account takes as long to refuse as a
+    wrong password. Made on first use: hashing costs a tenth of a second, which every process
+    (each CLI command among them) would otherwise pay at import."""
+    return _hasher.hash("not a password anyone has")
 
 
 def check_password_rules(password: str) -> None:
@@ -57,7 +63,7 @@ def hash_password(password: str) -> str:
 def password_matches(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; a missing hash costs the same time and does not match."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -7,6 +7,7 @@ printed admin token, and the CLI.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Service, screenshot, start_service
+from tests.browser.conftest import ARTIFACTS, Service, screenshot, start_service
 from tests.cli import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -29,14 +30,20 @@ _axe = Axe()
 
 
 def accessible(page: Page) -> None:
-    """No serious or critical axe-core finding on the page as it is now."""
+    """No serious or critical axe-core finding on the page as it is now; lesser ones are
+    written to ``tests/artifacts/axe-lesser-findings.ndjson`` for review."""
     results = _axe.run(page)
-    found = [
+    findings = [
         (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
         for violation in results.response["violations"]
-        if violation["impact"] in ("serious", "critical")
     ]
-    assert not found, f"{page.url}: {found}"
+    serious = [finding for finding in findings if finding[1] in ("serious", "critical")]
+    assert not serious, f"{page.url}: {serious}"
+    lesser = [finding for finding in findings if finding not in serious]
+    if lesser:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with (ARTIFACTS / "axe-lesser-findings.ndjson").open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"url": page.url, "findings": lesser}) + "\n")
 
 
 def visit(page: Page, name: str) -> None:
