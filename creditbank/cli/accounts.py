@@ -81,7 +81,7 @@ async def _run(settings: Settings, arguments: argparse.Namespace, text: str | No
             if job.first_index is None or job.last_index is None:
                 raise CommandError("nothing_recorded", f"import {job.job_id} recorded no outcome")
             invitations = await desk.invite_batch(
-                job.issuer_id, job.first_index, job.last_index, "cli"
+                _ADMIN, job.issuer_id, job.first_index, job.last_index, "cli"
             )
         else:
             invitations, missing = await desk.invite_identifiers(

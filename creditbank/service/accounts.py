@@ -247,8 +247,10 @@ class AccountDesk:
     ) -> tuple[list[Invitation], list[int]]:
         """Codes for the learners with these (type, number) pairs; the positions not found.
 
-        An issuer officer may invite only learners its issuer has recorded: a code opens an
-        archive, so knowing someone's ID number must not be enough to get one."""
+        An issuer officer may invite only learners its issuer has recorded, and only those who
+        have no account yet: a code opens an archive (and a new one resets the password), so
+        knowing someone's ID number, or having once employed them, must not be enough to take
+        over their account. Resetting an existing account's password is the bank's (an admin)."""
         refs: list[str] = []
         missing: list[int] = []
         for position, (id_type, number) in enumerate(identifiers):
@@ -261,7 +263,7 @@ class AccountDesk:
             async with self._context.connect() as connection:
                 own = await issuer_learners(connection, principal.issuer_id or "", refs)
             refs = [ref if ref in own else "" for ref in refs]
-        invitations = await self.invite(refs, issued_by)
+        invitations = await self.invite(refs, issued_by, first_time_only=principal.role != "admin")
         known = {invitation.invitee.learner_ref for invitation in invitations}
         missing += [
             position
@@ -271,15 +273,19 @@ class AccountDesk:
         return invitations, sorted(missing)
 
     async def invite_batch(
-        self, issuer_id: str, first: int, last: int, issued_by: str
+        self, principal: Principal, issuer_id: str, first: int, last: int, issued_by: str
     ) -> list[Invitation]:
-        """Codes for every learner of an issuer's committed batch (entries ``first..last``)."""
+        """Codes for the learners of an issuer's committed batch (entries ``first..last``);
+        for an officer, those without an account yet (as ``invite_identifiers``)."""
         async with self._context.connect() as connection:
             refs = await batch_learners(connection, issuer_id, first, last)
-        return await self.invite(refs, issued_by)
+        return await self.invite(refs, issued_by, first_time_only=principal.role != "admin")
 
-    async def invite(self, learner_refs: list[str], issued_by: str) -> list[Invitation]:
-        """New codes for the learners the bank holds personal data for (others are skipped)."""
+    async def invite(
+        self, learner_refs: list[str], issued_by: str, *, first_time_only: bool = False
+    ) -> list[Invitation]:
+        """New codes for the learners the bank holds personal data for (others are skipped);
+        with ``first_time_only``, also those who already have an account."""
         unique = list(dict.fromkeys(ref for ref in learner_refs if ref))
         if len(unique) > limits.invite_learners_max:
             raise MalformedError(
@@ -289,6 +295,9 @@ class AccountDesk:
         expires_at = now + datetime.timedelta(days=limits.activation_code_days)
         invitations = []
         async with self._context.begin() as connection:
+            if first_time_only:
+                activated = await stored.learners_with_accounts(connection, unique)
+                unique = [ref for ref in unique if ref not in activated]
             for invitee in await stored.invitees(connection, unique):
                 code = new_activation_code()
                 await stored.store_code(

@@ -18,6 +18,9 @@ from creditbank.people import Account
 from creditbank.storage.tables import account, account_link, activation_code, person, web_session
 from creditbank.tokens import Role
 
+# Values per IN (...) list: well under SQLite's and PostgreSQL's limits on bound parameters.
+_IN_LIST = 1_000
+
 __all__ = [
     "account_by_learner",
     "account_by_username",
@@ -29,6 +32,7 @@ __all__ = [
     "delete_sessions_of",
     "find_account",
     "invitees",
+    "learners_with_accounts",
     "session_account",
     "set_password",
     "store_code",
@@ -208,13 +212,26 @@ async def take_code(
     return bool(spent.rowcount == 1)
 
 
+async def learners_with_accounts(connection: AsyncConnection, learner_refs: list[str]) -> set[str]:
+    """Those of ``learner_refs`` who have activated an account."""
+    found: set[str] = set()
+    for start in range(0, len(learner_refs), _IN_LIST):
+        rows = await connection.execute(
+            sa.select(account.c.learner_ref).where(
+                account.c.learner_ref.in_(learner_refs[start : start + _IN_LIST])
+            )
+        )
+        found.update(row.learner_ref for row in rows)
+    return found
+
+
 async def invitees(connection: AsyncConnection, learner_refs: list[str]) -> list[Invitee]:
     """The learners among ``learner_refs`` whose personal data is held, in the order given."""
     found: dict[str, Invitee] = {}
-    for start in range(0, len(learner_refs), 1_000):
+    for start in range(0, len(learner_refs), _IN_LIST):
         rows = await connection.execute(
             sa.select(person.c.learner_ref, person.c.name, person.c.identifier).where(
-                person.c.learner_ref.in_(learner_refs[start : start + 1_000])
+                person.c.learner_ref.in_(learner_refs[start : start + _IN_LIST])
             )
         )
         for row in rows:

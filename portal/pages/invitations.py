@@ -77,6 +77,10 @@ class InvitationPages(PageController):
         if job.first_index is None or job.last_index is None:
             raise NotFoundError(f"import {job_id} recorded no outcomes")
         invitations = await accounts_of(request).invite_batch(
-            job.issuer_id, job.first_index, job.last_index, account.username or account.role
+            principal,
+            job.issuer_id,
+            job.first_index,
+            job.last_index,
+            account.username or account.role,
         )
         return _download(invitations, f"activation-codes-{job_id}.csv")

@@ -136,7 +136,7 @@ async def test_an_issuer_invites_only_its_own_learners(bank: Bank) -> None:
 async def test_a_batch_invites_its_learners_in_order(bank: Bank) -> None:
     """Codes for a range of entries name each learner once, in entry order."""
     await _with_learners(bank, range(1, 4))
-    invitations = await bank.accounts.invite_batch("acme-training", 0, 100, "hr")
+    invitations = await bank.accounts.invite_batch(ADMIN, "acme-training", 0, 100, "hr")
     assert [i.invitee.identifier for i in invitations] == [
         resident_id(serial) for serial in range(1, 4)
     ]
@@ -246,3 +246,20 @@ def test_the_failure_window_counts_like_a_list(events: list[tuple[str, float]]) 
         assert window.wait_seconds(key, now) == pytest.approx(expected)
         window.fail(key, now)
         seen[key] = [*recent, now]
+
+
+async def test_an_officer_cannot_reset_an_activated_learners_password(bank: Bank) -> None:
+    """Once a learner has an account, only the bank (an admin) prints them a new code: a
+    former employer knowing their ID number cannot take the account over."""
+    await _with_learners(bank, range(1, 2))
+    identifiers = [("cn_resident_id", resident_id(1))]
+    [first], _ = await bank.accounts.invite_identifiers(ISSUER, identifiers, "hr")
+    await bank.accounts.activate(
+        "cn_resident_id", resident_id(1), first.code, "password one", "10.0.0.7"
+    )
+    again, missing = await bank.accounts.invite_identifiers(ISSUER, identifiers, "hr")
+    assert again == []
+    assert missing == [0]
+    assert await bank.accounts.invite_batch(ISSUER, "acme-training", 0, 100, "hr") == []
+    [renewed], _ = await bank.accounts.invite_identifiers(ADMIN, identifiers, "admin")
+    assert renewed.invitee.identifier == resident_id(1)
