@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -60,9 +60,10 @@ async def healthz_live() -> Liveness:
     return Liveness()
 
 
-def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
-    """The application; the database must already be migrated (``creditbank db upgrade``)."""
-    resolved = settings or load_settings()
+def _lifespan(
+    resolved: Settings, announce: bool
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Open the bank at start (printing first-start secrets once), drain and close it at stop."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             if bank.writes_disabled is not None:
                 print(f"creditbank: WRITES DISABLED: {bank.writes_disabled}", file=sys.stderr)
             token = await bank.access.bootstrap_admin_token()
-            if token is not None and announce_admin_token:
+            if token is not None and announce:
                 print(
                     "creditbank: the database had no tokens; this admin token is shown once:\n"
                     f"{token}",
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
                 )
             app.state.bootstrap_admin_token = token
             link = await bank.accounts.bootstrap_admin_link()
-            if link is not None and announce_admin_token:
+            if link is not None and announce:
                 base = f"http://{resolved.host}:{resolved.port}"
                 print(
                     "creditbank: no accounts yet; open this one-time link to set the first "
@@ -96,6 +97,13 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
                 await bank.access.flush_last_used()
             await bank.engine.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, announce_admin_token: bool = True) -> Litestar:
+    """The application; the database must already be migrated (``creditbank db upgrade``)."""
+    resolved = settings or load_settings()
+    lifespan = _lifespan(resolved, announce_admin_token)
     return Litestar(
         route_handlers=[
             healthz,
