@@ -1,0 +1,1 @@
+"""Lifelong-education statistics (pure): facts, tables, disclosure control, reports."""
