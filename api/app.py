@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.controllers.audit import ReplayController
+from api.controllers.awards import AwardController
 from api.controllers.imports import ImportController
 from api.controllers.learners import (
     LearnerController,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             LearnerController,
             ProgrammeController,
             RecognitionController,
+            AwardController,
             OutcomeChangeController,
             *portal_handlers(),
         ],

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 
 from creditbank.service.access import AccessDesk
 from creditbank.service.archives import ArchiveDesk
+from creditbank.service.awards import AwardDesk
 from creditbank.service.bank import Bank
 from creditbank.service.deposits import DepositDesk
 from creditbank.service.imports.desk import ImportDesk
@@ -25,6 +26,7 @@ from creditbank.service.standards import StandardsDesk
 
 __all__ = [
     "Archives",
+    "Awards",
     "Deposits",
     "Imports",
     "Log",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 Archives = NamedDependency[ArchiveDesk]
+Awards = NamedDependency[AwardDesk]
 Deposits = NamedDependency[DepositDesk]
 Imports = NamedDependency[ImportDesk]
 Log = NamedDependency[LogDesk]
@@ -65,6 +68,7 @@ def _provider(desk: Callable[[Bank], Any]) -> Provide:
 
 desk_dependencies: dict[str, Provide] = {
     "archives": _provider(lambda bank: bank.archives),
+    "awards": _provider(lambda bank: bank.awards),
     "deposits": _provider(lambda bank: bank.deposits),
     "imports": _provider(lambda bank: bank.imports),
     "log": _provider(lambda bank: bank.log),

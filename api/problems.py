@@ -53,6 +53,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "conflict": 409,
     "exists_with_different_content": 409,
     "already_revoked": 409,
+    "already_awarded": 409,
+    "cap_exceeded": 409,
     "already_reversed": 409,
     "not_in_effect": 409,
     "auth": 403,

@@ -41,6 +41,10 @@ BARE_TABLES = (
             "award_credits",
             "award_category",
             "award_standard",
+            "completed_ymd",
+            "hours_tenths",
+            "outcome_type",
+            "course_code",
         ),
     ),
     ("person", ("learner_ref", "id_type", "identifier", "name", "updated_at")),
@@ -119,6 +123,10 @@ class OutcomeRow(_Base):
     award_credits: Mapped[int | None] = mapped_column(sa.BigInteger)
     award_category: Mapped[str | None] = mapped_column(sa.String(48))
     award_standard: Mapped[str | None] = mapped_column(sa.String(64))
+    completed_ymd: Mapped[int | None] = mapped_column(sa.Integer)
+    hours_tenths: Mapped[int | None] = mapped_column(sa.Integer)
+    outcome_type: Mapped[str | None] = mapped_column(sa.String(32))
+    course_code: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class PersonRow(_Base):

@@ -23,6 +23,8 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   ├── AlreadyRevokedError
     │   ├── AlreadyReversedError
     │   ├── NotInEffectError
+    │   ├── AlreadyAwardedError         an outcome holds an award already (decided or granted)
+    │   ├── CapExceededError            a granted award would pass a cap (cap, remaining)
     │   └── AccountExistsError          the username is taken
     ├── AuthError
     │   ├── UnauthenticatedError
@@ -49,10 +51,12 @@ from __future__ import annotations
 
 __all__ = [
     "AccountExistsError",
+    "AlreadyAwardedError",
     "AlreadyReversedError",
     "AlreadyRevokedError",
     "AuthError",
     "CanonicalError",
+    "CapExceededError",
     "ConfigurationError",
     "ConflictError",
     "CreditbankError",
@@ -156,6 +160,11 @@ class FileFormatError(InputError):
             "malformed_json",
             "empty",
             "unknown_format",
+            # Workbooks: not one calamine can read (damaged, or another kind of file), locked
+            # with a password, or no row near the top that names the columns.
+            "not_spreadsheet",
+            "password_protected",
+            "no_header",
         }
     )
 
@@ -206,6 +215,27 @@ class AlreadyReversedError(ConflictError):
     """The recognition was reversed before."""
 
     code = "already_reversed"
+
+
+class AlreadyAwardedError(ConflictError):
+    """An outcome holds an award already: decided at deposit, or granted before."""
+
+    code = "already_awarded"
+
+
+class CapExceededError(ConflictError):
+    """A granted award would pass one of its standard's caps; ``remaining`` is what fits."""
+
+    code = "cap_exceeded"
+
+    def __init__(self, cap: str, standard: str, *, remaining: int) -> None:
+        whole, cents = divmod(remaining, 100)
+        super().__init__(
+            f"over the {cap} cap of {standard}: at most {whole}.{cents:02d} credits fit"
+        )
+        self.cap = cap
+        self.standard = standard
+        self.remaining = remaining
 
 
 class NotInEffectError(ConflictError):

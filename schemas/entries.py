@@ -36,6 +36,7 @@ from schemas.types import (
 __all__ = [
     "Award",
     "AwardBasis",
+    "AwardGranted",
     "BatchCommitted",
     "BatchCounts",
     "Entry",
@@ -197,6 +198,32 @@ class OutcomeRevoked(_EntryBase, frozen=True, kw_only=True, tag="outcome.revoked
     revoked_at: Timestamp
 
 
+class AwardGranted(_EntryBase, frozen=True, kw_only=True, tag="award.granted"):
+    """Credits granted by accreditation staff to an outcome recorded without an award (no standard
+    applied at deposit): a person's decision, held to the same caps as the engine's.
+
+    ``caps`` names the standard whose per-outcome maximum, yearly and lifetime caps and cap year
+    applied: the ``standard`` named as the basis, else the category's standard in force on the
+    completion date (``rules.grants.caps_standard``); None when the category has none, and then
+    the cap year is the calendar year. The credits count from this entry until the outcome is
+    revoked; one outcome is granted at most once.
+    """
+
+    issuer_id: IssuerId
+    record_id: RecordId
+    outcome_index: LogIndex
+    learner_ref: LearnerRef
+    credits: Credits
+    category: Category
+    standard: ShortText | None = None  # "<id>@<version>" named as the basis, if any
+    basis: Title  # the basis in words: the rule, document or decision relied on
+    reason: Reason  # why this outcome earns these credits
+    caps: ShortText | None = None  # "<id>@<version>" whose caps applied
+    cap_year_start: datetime.date
+    granted_by: Literal["accreditor", "admin"]
+    granted_at: Timestamp
+
+
 class RecognitionGranted(_EntryBase, frozen=True, kw_only=True, tag="recognition.granted"):
     """Outcomes of one learner recognised toward one requirement of a programme (转换)."""
 
@@ -230,6 +257,7 @@ Entry = (
     | BatchCommitted
     | ProgrammePublished
     | OutcomeRevoked
+    | AwardGranted
     | RecognitionGranted
     | RecognitionReversed
 )
@@ -242,6 +270,7 @@ entry_kinds: tuple[str, ...] = (
     "batch.committed",
     "programme.published",
     "outcome.revoked",
+    "award.granted",
     "recognition.granted",
     "recognition.reversed",
 )

@@ -34,6 +34,7 @@ __all__ = [
     "CorrectionRequest",
     "CreditTotal",
     "Exclusions",
+    "GrantView",
     "LearnerLookup",
     "LearnerRefView",
     "ProgrammeView",
@@ -63,6 +64,18 @@ class RevocationView(msgspec.Struct, frozen=True, kw_only=True):
     revoked_at: Timestamp
 
 
+class GrantView(msgspec.Struct, frozen=True, kw_only=True):
+    """Credits granted after deposit by accreditation staff (an ``award.granted`` entry)."""
+
+    index: LogIndex  # the award.granted entry
+    credits: Credits
+    category: ShortText
+    standard: ShortText | None  # "<id>@<version>" named as the basis
+    basis: str
+    reason: Reason
+    granted_at: Timestamp
+
+
 class ArchiveOutcome(msgspec.Struct, frozen=True, kw_only=True):
     """One outcome as the learner sees it, with the award and the standard that decided it."""
 
@@ -79,7 +92,8 @@ class ArchiveOutcome(msgspec.Struct, frozen=True, kw_only=True):
     attendance_pct: Percent | None
     completed_on: datetime.date
     certificate_no: ShortText | None
-    award: Award | None  # None: no standard applied
+    award: Award | None  # None: no standard applied at deposit
+    granted: GrantView | None  # credits granted later, when no standard applied
     recorded_at: Timestamp
     # valid: counts now; expired: past its standard's validity; revoked: withdrawn by its issuer
     status: Literal["valid", "expired", "revoked"]

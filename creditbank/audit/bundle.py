@@ -8,8 +8,9 @@ with its RFC 9162 inclusion proof, and the signed checkpoint those proofs lead t
    entry of this learner that belongs in an archive;
 3. the archive says what the entries say. The archive is rebuilt from the verified entries with
    the same ``build_archive`` the bank uses and must agree in every field: each outcome's record
-   and award, its revocation, its validity (from the standard's own entry), each recognition and
-   its reversal, issuer names and programme titles (from their entries), and the totals.
+   and award (decided at deposit or granted later), its revocation, its validity (from the
+   standard's own entry), each recognition and its reversal, issuer names and programme titles
+   (from their entries), and the totals.
 
 What a bundle cannot prove is that it is complete: a bank could leave an outcome out. Its
 checkpoint lets the learner hold the bank to every entry it does contain.
@@ -37,6 +38,7 @@ from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import verify_inclusion
 from creditbank.ledger.note import VerifierKey, decode_base64
 from schemas.entries import (
+    AwardGranted,
     Entry,
     IssuerRegistered,
     OutcomeRecorded,
@@ -60,7 +62,13 @@ from schemas.standards import standard_name
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
-_archive_kinds = (OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed)
+_archive_kinds = (
+    OutcomeRecorded,
+    OutcomeRevoked,
+    AwardGranted,
+    RecognitionGranted,
+    RecognitionReversed,
+)
 # The entries behind the names, titles and validity an archive shows: anyone's, not the learner's.
 _document_kinds = (IssuerRegistered, StandardPublished, ProgrammePublished)
 _Indexed = TypeVar("_Indexed", ArchiveOutcome, ArchiveRecognition)
@@ -191,6 +199,8 @@ def _source(archive: Archive, entries: Mapping[int, Entry]) -> ArchiveSource:
             source.recognitions[index] = entry
         elif isinstance(entry, OutcomeRevoked):
             _add_revocation(source, index, entry)
+        elif isinstance(entry, AwardGranted):
+            _add_grant(source, index, entry)
         else:
             _add_reversal(source, index, entry)
     return source
@@ -212,10 +222,11 @@ def _check_documents(source: ArchiveSource) -> None:
     for index, outcome in sorted(source.outcomes.items()):
         if outcome.issuer_id not in source.issuer_names:
             raise _about(index, f"issuer {outcome.issuer_id}'s registration is not in the bundle")
-        if outcome.award is not None and outcome.award.standard not in source.standards:
-            raise _about(
-                index, f"the publication of standard {outcome.award.standard} is not in the bundle"
-            )
+        named = outcome.award.standard if outcome.award is not None else None
+        if index in source.grants:
+            named = source.grants[index][1].standard
+        if named is not None and named not in source.standards:
+            raise _about(index, f"the publication of standard {named} is not in the bundle")
     for index, grant in sorted(source.recognitions.items()):
         if (grant.programme_id, grant.programme_version) not in source.programmes:
             raise _about(
@@ -237,6 +248,22 @@ def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) ->
     if entry.outcome_index in source.revocations:
         raise _about(index, f"revokes outcome {entry.outcome_index} a second time")
     source.revocations[entry.outcome_index] = (index, entry)
+
+
+def _add_grant(source: ArchiveSource, index: int, entry: AwardGranted) -> None:
+    """A grant gives an outcome of the bundle, recorded without an award, its only award."""
+    outcome = source.outcomes.get(entry.outcome_index)
+    if outcome is None:
+        raise _about(
+            index, f"grants entry {entry.outcome_index}, which is not an outcome in the bundle"
+        )
+    if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
+        raise _about(index, f"names a different record than outcome {entry.outcome_index}")
+    if outcome.award is not None or entry.outcome_index in source.grants:
+        raise _about(index, f"grants outcome {entry.outcome_index}, which holds an award already")
+    if entry.outcome_index in source.revocations:
+        raise _about(index, f"grants outcome {entry.outcome_index} after its revocation")
+    source.grants[entry.outcome_index] = (index, entry)
 
 
 def _add_reversal(source: ArchiveSource, index: int, entry: RecognitionReversed) -> None:

@@ -2,20 +2,23 @@
 
 ``Replayer`` is the pure core: fed the entries in index order, it keeps the standards in force
 and the issuers' kinds exactly as the log declared them at each point, re-evaluates every
-outcome with the engine and running totals, and notes each award that differs from the one
-recorded. The shell reads the entries in one snapshot and then compares the replayed state with
-the read tables (outcomes, standards, learner totals).
+outcome with the engine and running totals, holds every grant to the caps as the log stood
+when it was made, and notes each award that differs from the one recorded. The shell reads the
+entries in one snapshot and then compares the replayed state with the read tables (outcomes,
+standards, learner totals).
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from creditbank.audit.replay_recognition import RecognitionReplay
-from creditbank.errors import SignatureError
+from creditbank.errors import CapExceededError, MalformedError, SignatureError
 from creditbank.imports.signature import verify_file_signature
 from creditbank.rules.engine import (
     RuleBook,
@@ -24,13 +27,15 @@ from creditbank.rules.engine import (
     credits_text,
     parse_credits,
 )
+from creditbank.rules.grants import GrantTarget, caps_standard, plan_grant
 from creditbank.storage import audit_reads, reads
 from creditbank.storage.audit_reads import log_entries
 from creditbank.storage.engine import snapshot
-from creditbank.storage.projections import load_totals
+from creditbank.storage.projections import load_totals, outcome_row
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
+    AwardGranted,
     BatchCommitted,
     Entry,
     IssuerRegistered,
@@ -39,9 +44,23 @@ from schemas.entries import (
     StandardPublished,
     StandardRetired,
 )
-from schemas.standards import Standard, standard_name
+from schemas.standards import Standard, parse_standard_name, standard_name
 
 __all__ = ["Replayer", "replay_log"]
+
+
+class OutcomeState(NamedTuple):
+    """An outcome row: entry, award held, revocation and the grant that gave the award."""
+
+    entry_index: int
+    credits: int | None
+    category: str | None
+    standard: str | None
+    revoked_index: int | None
+    award_index: int | None
+    cap_year: str | None
+    # Copied from the entry: completion YYYYMMDD, hours in tenths, outcome type, course code.
+    facts: tuple[int, int, str, str] | None
 
 
 @dataclass
@@ -51,10 +70,10 @@ class Replayer:
     kinds: dict[str, str] = field(default_factory=dict)
     in_force: dict[tuple[str, int], Standard] = field(default_factory=dict)
     totals: dict[TotalKey, int] = field(default_factory=dict)
-    # (issuer, record) -> (index, credits, category, standard, revoked index): an outcome row
-    awards: dict[tuple[str, str], tuple[int, int | None, str | None, str | None, int | None]] = (
-        field(default_factory=dict)
-    )
+    # (issuer, record) -> an outcome row as the read table should hold it
+    awards: dict[tuple[str, str], OutcomeState] = field(default_factory=dict)
+    # Outcomes recorded without an award, not yet granted one: their completion dates.
+    awaiting: dict[int, datetime.date] = field(default_factory=dict)
     documents: dict[tuple[str, int], Standard] = field(default_factory=dict)
     differences: list[ReplayDifference] = field(default_factory=list)
     entries: int = 0
@@ -73,6 +92,8 @@ class Replayer:
         self.recognition.feed(index, entry)
         if isinstance(entry, OutcomeRevoked):
             self._revoked(index, entry)
+        elif isinstance(entry, AwardGranted):
+            self._granted(index, entry)
         run = self._outcome_run
         self._outcome_run = None
         if isinstance(entry, OutcomeRecorded):
@@ -117,24 +138,71 @@ class Replayer:
             self.totals[key] = self.totals.get(key, 0) + amount
         award = entry.award
         credits = None if award is None else parse_credits(award.credits)
-        self.awards[(entry.issuer_id, entry.record_id)] = (
+        self.awards[(entry.issuer_id, entry.record_id)] = OutcomeState(
             index,
             credits,
             None if award is None else award.category,
             None if award is None else award.standard,
             None,
+            None,
+            None,
+            outcome_row(entry, index, b"")[-4:],
         )
+        if award is None:
+            self.awaiting[index] = entry.completed_on
         self.recognition.outcome_recorded(index, entry.learner_ref, credits, decision.deltas)
+
+    def _granted(self, index: int, entry: AwardGranted) -> None:
+        """A grant names a live outcome without an award and fits its caps as the log stood."""
+        key = (entry.issuer_id, entry.record_id)
+        row = self.awards.get(key)
+        completed_on = self.awaiting.pop(entry.outcome_index, None)
+        if row is None or row.entry_index != entry.outcome_index or completed_on is None:
+            self.differ(index, "grant for an outcome that is not one without an award")
+            return
+        if row.revoked_index is not None:
+            self.differ(index, "grant for a revoked outcome")
+            return
+        if entry.standard is None:
+            caps = caps_standard(self.in_force.values(), entry.category, completed_on)
+        else:
+            named = parse_standard_name(entry.standard)
+            caps = self.in_force.get((named.id, named.version))
+            if caps is None:
+                self.differ(index, f"grant names {entry.standard}, not in force")
+                return
+        target = GrantTarget(entry.learner_ref, entry.issuer_id, completed_on)
+        try:
+            plan = plan_grant(
+                target, parse_credits(entry.credits), entry.category, caps, self.totals
+            )
+        except (CapExceededError, MalformedError) as refused:
+            self.differ(index, f"grant the caps refuse: {refused.message}")
+            return
+        if (plan.caps, plan.cap_year_start) != (entry.caps, entry.cap_year_start):
+            self.differ(index, f"grant under the caps of {entry.caps}; the log gives {plan.caps}")
+        for total, amount in plan.deltas:
+            self.totals[total] = self.totals.get(total, 0) + amount
+        credits = parse_credits(entry.credits)
+        self.awards[key] = row._replace(
+            credits=credits,
+            category=entry.category,
+            standard=entry.standard,
+            award_index=index,
+            cap_year=entry.cap_year_start.isoformat(),
+        )
+        self.recognition.award_granted(entry.outcome_index, credits, plan.deltas)
 
     def _revoked(self, index: int, entry: OutcomeRevoked) -> None:
         """The award stops counting: its totals are taken back, its row marked revoked."""
         key = (entry.issuer_id, entry.record_id)
         row = self.awards.get(key)
-        if row is None or row[0] != entry.outcome_index or row[4] is not None:
+        if row is None or row.entry_index != entry.outcome_index or row.revoked_index is not None:
             return  # the recognition replay reports what is wrong with this revocation
         for total, amount in self.recognition.revoked_deltas(entry.outcome_index):
             self.totals[total] = self.totals.get(total, 0) + amount
-        self.awards[key] = (*row[:4], index)
+        self.awaiting.pop(entry.outcome_index, None)
+        self.awards[key] = row._replace(revoked_index=index)
 
     def _batch(self, index: int, entry: BatchCommitted, run: tuple[str, int] | None) -> None:
         """A batch entry closes exactly its outcomes, of its issuer, as many as it counts."""
@@ -189,12 +257,15 @@ async def _compare_outcomes(connection: AsyncConnection, replayer: Replayer) -> 
     for row in await audit_reads.all_outcome_awards(connection):
         key = (row.issuer_id, row.record_id)
         seen.add(key)
-        stored = (
+        stored = OutcomeState(
             row.entry_index,
             row.award_credits,
             row.award_category,
             row.award_standard,
             row.revoked_index,
+            row.award_index,
+            row.cap_year,
+            (row.completed_ymd, row.hours_tenths, row.outcome_type, row.course_code),  # type: ignore[arg-type]
         )
         if replayer.awards.get(key) != stored:
             replayer.differ(

@@ -82,6 +82,16 @@ class RecognitionReplay:
             learner_ref=sys.intern(learner_ref), credits=credits, counted_in=counted_in
         )
 
+    def award_granted(
+        self, outcome_index: int, credits: int, deltas: tuple[tuple[TotalKey, int], ...]
+    ) -> None:
+        """A grant gave the outcome its award: it can now be recognised, and a revocation
+        takes the grant's amounts back."""
+        logged = self.outcomes[outcome_index]
+        (category_key, amount), (issuer_key, _), _ = deltas
+        logged.credits = credits
+        logged.counted_in = (sys.intern(issuer_key[2]), sys.intern(category_key[3]), amount)
+
     def revoked_deltas(self, outcome_index: int) -> tuple[tuple[TotalKey, int], ...]:
         """What a revocation of the outcome takes back from the totals."""
         logged = self.outcomes.get(outcome_index)

@@ -16,12 +16,19 @@ from typing import Literal
 
 from creditbank.learners.recognition import valid_until
 from creditbank.rules.arithmetic import credits_text, parse_credits
-from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed
+from schemas.entries import (
+    AwardGranted,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    RecognitionGranted,
+    RecognitionReversed,
+)
 from schemas.learners import (
     Archive,
     ArchiveOutcome,
     ArchiveRecognition,
     CreditTotal,
+    GrantView,
     ReversalView,
     RevocationView,
 )
@@ -35,6 +42,7 @@ __all__ = [
     "build_archive",
     "everything",
     "filter_choices",
+    "held_award",
 ]
 
 archive_page_size_default = 50
@@ -59,6 +67,7 @@ class ArchiveSource:
     today: datetime.date
     outcomes: dict[int, OutcomeRecorded] = field(default_factory=dict)
     revocations: dict[int, tuple[int, OutcomeRevoked]] = field(default_factory=dict)  # by outcome
+    grants: dict[int, tuple[int, AwardGranted]] = field(default_factory=dict)  # by outcome
     recognitions: dict[int, RecognitionGranted] = field(default_factory=dict)
     reversals: dict[int, tuple[int, RecognitionReversed]] = field(default_factory=dict)  # by grant
     issuer_names: dict[str, str] = field(default_factory=dict)
@@ -75,13 +84,37 @@ class ArchiveChoices:
     issuers: list[tuple[str, str]]  # (issuer id, name), by name
 
 
+@dataclass(frozen=True, slots=True)
+class HeldAward:
+    """The award an outcome holds: decided at deposit, or granted later when none was."""
+
+    credits: int  # hundredths
+    category: str
+    standard: str | None  # "<id>@<version>": the deciding standard, or the one a grant named
+
+
+def held_award(entry: OutcomeRecorded, grant: AwardGranted | None) -> HeldAward | None:
+    if entry.award is not None:
+        award = entry.award
+        return HeldAward(parse_credits(award.credits), award.category, award.standard)
+    if grant is not None:
+        return HeldAward(parse_credits(grant.credits), grant.category, grant.standard)
+    return None
+
+
+def _held(source: ArchiveSource, index: int) -> HeldAward | None:
+    grant = source.grants.get(index)
+    return held_award(source.outcomes[index], None if grant is None else grant[1])
+
+
 def filter_choices(source: ArchiveSource) -> ArchiveChoices:
     entries = source.outcomes.values()
     issuers = {entry.issuer_id: source.issuer_names.get(entry.issuer_id, entry.issuer_id)
                for entry in entries}  # fmt: skip
+    held = (_held(source, index) for index in source.outcomes)
     return ArchiveChoices(
         years=sorted({entry.completed_on.year for entry in entries}, reverse=True),
-        categories=sorted({entry.award.category for entry in entries if entry.award is not None}),
+        categories=sorted({award.category for award in held if award is not None}),
         issuers=sorted(issuers.items(), key=lambda pair: (pair[1], pair[0])),
     )
 
@@ -105,11 +138,11 @@ def build_archive(source: ArchiveSource, query: ArchiveFilter | None = None) -> 
     selected = [
         _outcome(source, index, entry, sorted(recognised_by.get(index, [])))
         for index, entry in source.outcomes.items()
-        if _matches(entry, query)
+        if _matches(entry, _held(source, index), query)
     ]
     selected.sort(key=lambda item: (item.completed_on, item.index), reverse=True)
     start = (query.page - 1) * query.page_size
-    counted = [item for item in selected if item.status != "revoked" and item.award is not None]
+    counted = [item for item in selected if item.status != "revoked" and _held_category(item)]
     return Archive(
         learner_ref=source.learner_ref,
         tree_size=source.tree_size,
@@ -122,7 +155,7 @@ def build_archive(source: ArchiveSource, query: ArchiveFilter | None = None) -> 
         valid_credits=credits_text(
             sum(_credits(item) for item in counted if item.status == "valid")
         ),
-        by_category=_totals(counted, lambda item: item.award.category if item.award else ""),
+        by_category=_totals(counted, _held_category),
         by_year=_totals(counted, lambda item: str(item.completed_on.year)),
         recognitions=[
             _recognition(source, index, grant)
@@ -131,22 +164,23 @@ def build_archive(source: ArchiveSource, query: ArchiveFilter | None = None) -> 
     )
 
 
-def _matches(entry: OutcomeRecorded, query: ArchiveFilter) -> bool:
+def _matches(entry: OutcomeRecorded, held: HeldAward | None, query: ArchiveFilter) -> bool:
     if query.year is not None and entry.completed_on.year != query.year:
         return False
     if query.issuer_id is not None and entry.issuer_id != query.issuer_id:
         return False
-    return query.category is None or (
-        entry.award is not None and entry.award.category == query.category
-    )
+    return query.category is None or (held is not None and held.category == query.category)
 
 
 def _outcome(
     source: ArchiveSource, index: int, entry: OutcomeRecorded, recognitions: list[int]
 ) -> ArchiveOutcome:
-    award = entry.award
-    standard = None if award is None else source.standards.get(award.standard)
+    held = _held(source, index)
+    standard = (
+        None if held is None or held.standard is None else source.standards.get(held.standard)
+    )
     until = None if standard is None else valid_until(entry.completed_on, standard.validity_months)
+    grant = source.grants.get(index)
     revocation = source.revocations.get(index)
     status: Literal["valid", "expired", "revoked"]
     if revocation is not None:
@@ -169,7 +203,8 @@ def _outcome(
         attendance_pct=entry.attendance_pct,
         completed_on=entry.completed_on,
         certificate_no=entry.certificate_no,
-        award=award,
+        award=entry.award,
+        granted=None if grant is None else _grant_view(*grant),
         recorded_at=entry.recorded_at,
         status=status,
         valid_until=until,
@@ -185,8 +220,29 @@ def _outcome(
     )
 
 
+def _grant_view(index: int, grant: AwardGranted) -> GrantView:
+    return GrantView(
+        index=index,
+        credits=grant.credits,
+        category=grant.category,
+        standard=grant.standard,
+        basis=grant.basis,
+        reason=grant.reason,
+        granted_at=grant.granted_at,
+    )
+
+
 def _credits(item: ArchiveOutcome) -> int:
-    return 0 if item.award is None else parse_credits(item.award.credits)
+    if item.award is not None:
+        return parse_credits(item.award.credits)
+    return 0 if item.granted is None else parse_credits(item.granted.credits)
+
+
+def _held_category(item: ArchiveOutcome) -> str:
+    """The category of the award the item holds; "" without one."""
+    if item.award is not None:
+        return item.award.category
+    return "" if item.granted is None else item.granted.category
 
 
 def _totals(

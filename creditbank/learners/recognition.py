@@ -44,7 +44,8 @@ class Candidate:
     """One of the learner's awarded outcomes, as recognition needs to see it."""
 
     index: int  # its outcome.recorded entry
-    standard_id: str  # the id (without version) of the standard that decided the award
+    # The id (without version) of the standard that decided the award, or that a grant named.
+    standard_id: str | None
     category: str
     credits: int  # hundredths
     completed_on: datetime.date

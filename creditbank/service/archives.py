@@ -26,7 +26,13 @@ from creditbank.service import scope
 from creditbank.service.context import WriteContext
 from creditbank.storage import learner_reads, reads
 from creditbank.tokens import Principal
-from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionGranted, RecognitionReversed
+from schemas.entries import (
+    AwardGranted,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    RecognitionGranted,
+    RecognitionReversed,
+)
 from schemas.learners import (
     Archive,
     ArchiveBundle,
@@ -50,6 +56,7 @@ async def load_archive_source(
     recognitions = await learner_reads.learner_recognitions(connection, learner_ref)
     indices = [row.entry_index for row in outcomes]
     indices += [row.revoked_index for row in outcomes if row.revoked_index is not None]
+    indices += [row.award_index for row in outcomes if row.award_index is not None]
     indices += [row.entry_index for row in recognitions]
     indices += [row.reversed_index for row in recognitions if row.reversed_index is not None]
     bodies = await learner_reads.entries_at(connection, indices)
@@ -63,6 +70,10 @@ async def load_archive_source(
             revoked = entries[row.revoked_index]
             assert isinstance(revoked, OutcomeRevoked)
             source.revocations[row.entry_index] = (row.revoked_index, revoked)
+        if row.award_index is not None:
+            granted_award = entries[row.award_index]
+            assert isinstance(granted_award, AwardGranted)
+            source.grants[row.entry_index] = (row.award_index, granted_award)
     for grant_row in recognitions:
         granted = entries[grant_row.entry_index]
         assert isinstance(granted, RecognitionGranted)

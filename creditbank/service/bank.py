@@ -23,6 +23,7 @@ from creditbank.privacy import Pseudonymizer
 from creditbank.service.access import AccessDesk
 from creditbank.service.accounts import AccountDesk
 from creditbank.service.archives import ArchiveDesk
+from creditbank.service.awards import AwardDesk
 from creditbank.service.context import Clock, WriteContext, utc_now
 from creditbank.service.deposits import DepositDesk
 from creditbank.service.imports.desk import ImportDesk
@@ -73,6 +74,7 @@ class Bank:
         self.archives = ArchiveDesk(context, pseudonymizer)
         self.recognitions = RecognitionDesk(context)
         self.revocations = RevocationDesk(context, pseudonymizer, rulebooks)
+        self.awards = AwardDesk(context)
 
     @property
     def engine(self) -> AsyncEngine:

@@ -22,10 +22,10 @@ from creditbank.errors import (
     NotInEffectError,
     StandardInvalidError,
 )
+from creditbank.learners.archive import held_award
 from creditbank.learners.recognition import Candidate, decide_application, valid_until
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
-from creditbank.rules.arithmetic import parse_credits
 from creditbank.rules.engine import TotalKey
 from creditbank.rules.validate import validate_programme
 from creditbank.service import scope
@@ -226,16 +226,19 @@ async def _candidates(
     uses = await learner_reads.uses_of(connection, list(source.outcomes))
     candidates = []
     for index, entry in source.outcomes.items():
-        award = entry.award
+        grant = source.grants.get(index)
+        award = held_award(entry, None if grant is None else grant[1])
         if award is None:
             continue
-        standard = source.standards.get(award.standard)
+        standard = None if award.standard is None else source.standards.get(award.standard)
         candidates.append(
             Candidate(
                 index=index,
-                standard_id=parse_standard_name(award.standard).id,
+                standard_id=None
+                if award.standard is None
+                else parse_standard_name(award.standard).id,
                 category=award.category,
-                credits=parse_credits(award.credits),
+                credits=award.credits,
                 completed_on=entry.completed_on,
                 valid_until=None
                 if standard is None

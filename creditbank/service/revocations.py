@@ -1,9 +1,10 @@
 """Revocation and correction of outcomes (an issuer's own, or by admin).
 
 A revocation's append carries, with the ``outcome.revoked``, a ``recognition.reversed`` for every
-live recognition that used the outcome and the negative of what the award added to the totals, so
-the totals stay the sum of the live awards. A correction adds the replacing ``outcome.recorded``
-to the same append, its award evaluated as if the revoked one had never counted.
+live recognition that used the outcome and the negative of what the award (decided at deposit or
+granted later) added to the totals, so the totals stay the sum of the live awards. A correction
+adds the replacing ``outcome.recorded`` to the same append, its award evaluated as if the revoked
+one had never counted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from creditbank.ledger.entries import SealedEntry, open_entry
 from creditbank.outcomes import format_timestamp, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import TotalKey
+from creditbank.rules.grants import granted_deltas
 from creditbank.rules.totals import award_deltas
 from creditbank.service import scope
 from creditbank.service.context import WriteContext
@@ -29,7 +31,7 @@ from creditbank.service.rulebooks import Rulebooks
 from creditbank.storage import access, learner_reads, reads
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
-from schemas.entries import OutcomeRecorded, OutcomeRevoked, RecognitionReversed
+from schemas.entries import AwardGranted, OutcomeRecorded, OutcomeRevoked, RecognitionReversed
 from schemas.learners import CorrectionRequest, RevocationAccepted
 
 __all__ = ["RevocationDesk"]
@@ -128,6 +130,10 @@ class RevocationDesk:
                 (key, -amount)
                 for key, amount in award_deltas(entry, standards[entry.award.standard])
             ]
+        elif found.award_index is not None:
+            grant = open_entry(await reads.entry(connection, found.award_index))
+            assert isinstance(grant, AwardGranted)
+            deltas = [(key, -amount) for key, amount in granted_deltas(grant)]
         now = format_timestamp(self._context.now())
         entries: Entries = [
             SealedEntry(

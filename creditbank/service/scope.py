@@ -19,6 +19,7 @@ from __future__ import annotations
 from creditbank.errors import ForbiddenError, NotFoundError
 from creditbank.tokens import Principal
 from schemas.entries import (
+    AwardGranted,
     BatchCommitted,
     OutcomeRecorded,
     OutcomeRevoked,
@@ -37,8 +38,10 @@ __all__ = [
     "sees_learner",
 ]
 
-_ISSUER_ENTRIES = BatchCommitted | OutcomeRecorded | OutcomeRevoked
-_LEARNER_ENTRIES = OutcomeRecorded | OutcomeRevoked | RecognitionGranted | RecognitionReversed
+_ISSUER_ENTRIES = BatchCommitted | OutcomeRecorded | OutcomeRevoked | AwardGranted
+_LEARNER_ENTRIES = (
+    OutcomeRecorded | OutcomeRevoked | AwardGranted | RecognitionGranted | RecognitionReversed
+)
 
 
 def acts_for_issuer(principal: Principal, issuer_id: str, action: str) -> None:

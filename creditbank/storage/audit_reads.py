@@ -98,6 +98,12 @@ class OutcomeAwardRow:
     award_category: str | None
     award_standard: str | None
     revoked_index: int | None
+    award_index: int | None
+    cap_year: str | None
+    completed_ymd: int | None
+    hours_tenths: int | None
+    outcome_type: str | None
+    course_code: str | None
 
 
 async def all_outcome_awards(connection: AsyncConnection) -> list[OutcomeAwardRow]:
@@ -110,9 +116,15 @@ async def all_outcome_awards(connection: AsyncConnection) -> list[OutcomeAwardRo
             outcome.c.award_category,
             outcome.c.award_standard,
             outcome.c.revoked_index,
+            outcome.c.award_index,
+            outcome.c.cap_year,
+            outcome.c.completed_ymd,
+            outcome.c.hours_tenths,
+            outcome.c.outcome_type,
+            outcome.c.course_code,
         )
     )
-    return [OutcomeAwardRow(*row) for row in rows]
+    return [OutcomeAwardRow(*tuple(row)) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class OutcomeRow:
     entry_index: int
     award_standard: str | None
     revoked_index: int | None
+    award_index: int | None  # an award.granted entry, for an award granted after deposit
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ _OUTCOME_ROW = (
     outcome.c.entry_index,
     outcome.c.award_standard,
     outcome.c.revoked_index,
+    outcome.c.award_index,
 )
 _RECOGNITION_ROW = (
     recognition.c.entry_index,

@@ -1,9 +1,10 @@
 """Read tables as projections of the log.
 
 ``project`` is called by the append path, in its transaction, with the entries just sequenced.
-Every read-table row is derived from one entry (a retirement updates its standard's row), so
-replaying the log rebuilds the tables exactly. Learners' running totals are the sums of the
-awards' deltas, which the engine computes; ``add_totals`` applies them.
+Every read-table row is derived from one entry (a retirement updates its standard's row; a grant
+or a revocation its outcome's), so replaying the log rebuilds the tables exactly. Learners'
+running totals are the sums of the awards' deltas, which the engine computes; ``add_totals``
+applies them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from creditbank.storage.tables import (
     standard,
 )
 from schemas.entries import (
+    AwardGranted,
     Entry,
     IssuerRegistered,
     OutcomeRecorded,
@@ -54,6 +56,10 @@ OUTCOME_COLUMNS = (
     "award_credits",
     "award_category",
     "award_standard",
+    "completed_ymd",
+    "hours_tenths",
+    "outcome_type",
+    "course_code",
 )
 _ISSUER_COLUMNS = (
     "issuer_id",
@@ -77,7 +83,7 @@ _STANDARD_COLUMNS = (
 
 
 def outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any, ...]:
-    award = entry.award
+    award, completed = entry.award, entry.completed_on
     return (
         entry.issuer_id,
         entry.record_id,
@@ -87,6 +93,10 @@ def outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any,
         None if award is None else parse_credits(award.credits),
         None if award is None else award.category,
         None if award is None else award.standard,
+        completed.year * 10_000 + completed.month * 100 + completed.day,
+        int(entry.hours.replace(".", "")),  # scale 1 always: "16.0" is 160 tenths
+        entry.outcome_type,
+        entry.course_code,
     )
 
 
@@ -119,7 +129,7 @@ async def project(
     assert content_digests is None or len(content_digests) == len(entries)
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     retirements: list[tuple[StandardRetired, int]] = []
-    # Revocations and recognitions change rows earlier entries made, so they go after the inserts.
+    # Grants, revocations and recognitions change rows earlier entries made: after the inserts.
     later: list[tuple[Entry, int]] = []
     for offset, sealed in enumerate(entries):
         index = first_index + offset
@@ -157,8 +167,20 @@ async def project(
 
 
 async def _project_change(connection: AsyncConnection, entry: Entry, index: int) -> None:
-    """A revocation, recognition or reversal: rows that follow from an earlier entry."""
-    if isinstance(entry, OutcomeRevoked):
+    """A grant, revocation, recognition or reversal: rows that follow from an earlier entry."""
+    if isinstance(entry, AwardGranted):
+        await connection.execute(
+            outcome.update()
+            .where(outcome.c.issuer_id == entry.issuer_id, outcome.c.record_id == entry.record_id)
+            .values(
+                award_credits=parse_credits(entry.credits),
+                award_category=entry.category,
+                award_standard=entry.standard,
+                award_index=index,
+                cap_year=entry.cap_year_start.isoformat(),
+            )
+        )
+    elif isinstance(entry, OutcomeRevoked):
         await connection.execute(
             outcome.update()
             .where(outcome.c.issuer_id == entry.issuer_id, outcome.c.record_id == entry.record_id)

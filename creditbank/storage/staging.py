@@ -38,7 +38,13 @@ from creditbank.storage.engine import is_sqlite
 from creditbank.storage.projections import OUTCOME_COLUMNS, outcome_row
 from creditbank.storage.reads import entries
 from creditbank.storage.tables import learner_total, log_entry, outcome, person
-from schemas.entries import OutcomeRecorded, OutcomeRevoked, StandardPublished, StandardRetired
+from schemas.entries import (
+    AwardGranted,
+    OutcomeRecorded,
+    OutcomeRevoked,
+    StandardPublished,
+    StandardRetired,
+)
 
 __all__ = ["StagedAppend", "StagedPlacement"]
 
@@ -177,7 +183,7 @@ class StagedAppend:
         Only the entries appended since the snapshot are read (those that landed while the
         import staged: few, next to the file), and the staged rows are looked up for what they
         name: a record id of the issuer recorded meanwhile, a learner whose totals changed (an
-        outcome with an award, a revocation), a standard published or retired."""
+        outcome with an award, a grant, a revocation), a standard published or retired."""
         since = self.first_index
         size = (await connection.execute(sa.text("SELECT tree_size FROM log_state"))).scalar_one()
         records: set[tuple[str, str]] = set()
@@ -190,7 +196,7 @@ class StagedAppend:
                 records.add((entry.issuer_id, entry.record_id))
                 if entry.award is not None:
                     learners.add(entry.learner_ref)
-            elif isinstance(entry, OutcomeRevoked):
+            elif isinstance(entry, OutcomeRevoked | AwardGranted):
                 learners.add(entry.learner_ref)
         if records and await _staged_any(
             connection, "issuer_id || '/' || record_id", [f"{i}/{r}" for i, r in records]

@@ -130,6 +130,17 @@ outcome = sa.Table(
     sa.Column("award_category", sa.String(48)),
     sa.Column("award_standard", sa.String(64)),
     sa.Column("revoked_index", sa.BigInteger),  # the outcome.revoked entry, once revoked
+    # What statistics group and sum, copied from the entry so a count opens no entry.
+    sa.Column("completed_ymd", sa.Integer),  # 2025-03-01 is 20250301
+    sa.Column("hours_tenths", sa.Integer),
+    sa.Column("outcome_type", sa.String(32)),
+    sa.Column("course_code", sa.String(64)),  # staff find outcomes awaiting an award by course
+    # An award granted after deposit: its award.granted entry and the cap year it counts in.
+    sa.Column("award_index", sa.BigInteger),
+    sa.Column("cap_year", sa.String(10)),
+    # Kept here only when the person's data is erased; until then derived from ``person``.
+    sa.Column("age_band", sa.String(8)),
+    sa.Column("sex", sa.String(8)),
 )
 
 person = sa.Table(
@@ -239,7 +250,7 @@ import_job = sa.Table(
     metadata,
     sa.Column("job_id", sa.String(36), primary_key=True),
     sa.Column("issuer_id", sa.String(64), nullable=False),
-    sa.Column("file_format", sa.String(8), nullable=False),  # csv | ndjson | json
+    sa.Column("file_format", sa.String(8), nullable=False),  # csv | ndjson | json | sheet
     sa.Column("mode", sa.String(8), nullable=False),  # dry_run | commit
     sa.Column("on_error", sa.String(8), nullable=False),  # reject | skip
     sa.Column("file_sha256", sa.String(64), nullable=False),

@@ -35,6 +35,8 @@ ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
     ("POST", "/v1/programmes", "programme", {"accreditor"}),
     ("GET", f"/v1/programmes/{PROGRAMME_ID}", None, PUBLIC - {"anonymous"}),
     ("POST", f"/v1/outcomes/{ISSUER_ID}/R-001001/revocation", "reason", {"issuer", "admin"}),
+    ("GET", "/v1/awards/queue", None, {"accreditor", "admin"}),
+    ("POST", "/v1/awards", "grant", {"accreditor", "admin"}),
 ]
 
 
@@ -61,6 +63,18 @@ def body_for(kind: object, serial: int) -> bytes | None:
         return json.dumps({"programme_id": PROGRAMME_ID}).encode()
     if kind == "programme":
         return json.dumps(programme(2)).encode()
+    if kind == "grant":  # the setup's second outcome: no standard applied to it
+        record = outcome_record(1002)
+        return json.dumps(
+            {
+                "issuer_id": ISSUER_ID,
+                "record_id": record.record_id,
+                "credits": "1.5",
+                "category": "community.culture",
+                "basis": "社区教育课程认定办法",
+                "reason": "课程经评审认定",
+            }
+        ).encode()
     if kind == "reason":
         return json.dumps({"reason": "录入错误"}).encode()
     if kind == "issuer":

@@ -1,7 +1,8 @@
 """The hypothesis state machine that drives a real ``Bank`` alongside the model.
 
-``LedgerMachine`` deposits, applies, revokes and reverses on a fresh database per example (SQLite
-copied from the session's template file, or a PostgreSQL database cloned from its template),
+``LedgerMachine`` deposits, grants, applies, revokes and reverses on a fresh database per
+example (SQLite copied from the session's template file, or a PostgreSQL database cloned from
+its template),
 records in the model (``stateful_model.py``) what should have happened, and after every step
 reads the bank once and checks its totals, archives and read tables against the model; every
 few steps, and at teardown, the log replay must re-derive the read tables without differences.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import decimal
 import secrets
 import shutil
 import sys
@@ -35,7 +37,7 @@ from hypothesis.stateful import (
 )
 
 from creditbank.audit.replay import replay_log
-from creditbank.errors import AlreadyReversedError, AlreadyRevokedError
+from creditbank.errors import AlreadyAwardedError, AlreadyReversedError, AlreadyRevokedError
 from creditbank.keys import KeyRing
 from creditbank.learners.archive import ArchiveFilter
 from creditbank.privacy import Pseudonymizer, normalise_identifier
@@ -45,6 +47,7 @@ from creditbank.storage.engine import create_engine
 from creditbank.storage.projections import load_totals
 from creditbank.storage.tables import outcome, recognition, recognition_use
 from creditbank.tokens import Principal
+from schemas.awards import GrantRequest
 from schemas.learners import Archive, RecognitionApplication
 from tests.conftest import ORIGIN, Templates, _pg_admin, _pg_url
 from tests.factories import issuer_registration, outcome_record, resident_id
@@ -64,6 +67,7 @@ from tests.learners.stateful_model import (
 
 ISSUER = Principal(role="issuer", issuer_id=ISSUER_ID)
 ADMIN = Principal(role="admin")
+ACCREDITOR = Principal(role="accreditor")
 REPLAY_EVERY = 3  # steps between log replays; the teardown replays once more
 
 
@@ -259,6 +263,31 @@ class LedgerMachine(ModelDecisions, RuleBasedStateMachine):
         for grant, reversal in zip(using, accepted.reversed_recognitions, strict=True):
             grant.reversal = (reversal, "outcome_revoked")
         return position
+
+    @rule(position=outcomes, hundredths=st.sampled_from([50, 100, 250]), named=st.booleans())
+    def grant(self, position: int, hundredths: int, named: bool) -> None:
+        """Accreditation staff grant credits to a live outcome no standard covered; one that
+        holds an award (decided or granted) is refused."""
+        item = self.model_outcomes[position]
+        request = GrantRequest(
+            issuer_id=ISSUER_ID,
+            record_id=item.record_id,
+            credits=decimal.Decimal(hundredths) / 100,
+            category=SAFETY.category,
+            standard="safety@1" if named else None,
+            basis="社区教育学分认定办法",
+            reason="课程经评审认定",
+        )
+        if item.awarded or item.granted:
+            event("grant: refused, holds an award")
+            with pytest.raises(AlreadyAwardedError):
+                self.run(self.bank.awards.grant(ACCREDITOR, request))
+            return
+        event(f"grant: granted ({'named' if named else 'no standard named'})")
+        accepted = self.run(self.bank.awards.grant(ACCREDITOR, request))
+        assert accepted.outcome_index == item.index
+        assert accepted.caps == "safety@1"  # named, or the category's standard in force
+        item.granted, item.named, item.credits = True, named, hundredths
 
     @rule(position=revoked_outcomes, reason=st.sampled_from(REASONS))
     def revoke_again(self, position: int, reason: str) -> None:

@@ -68,6 +68,13 @@ class ModelOutcome:
     awarded: bool  # a standard applied (SAFETY: the course code is SAFE-*)
     completed_on: datetime.date
     revoked: bool = False
+    granted: bool = False  # accreditation staff granted it credits later (not awarded)
+    named: bool = False  # the grant named SAFETY as its basis: its validity applies
+
+    @property
+    def under_safety(self) -> bool:
+        """Its credits count as SAFETY's: for the standard's requirement and its validity."""
+        return self.awarded or self.named
 
 
 @dataclass
@@ -112,8 +119,8 @@ def counts_on(completed_on: datetime.date) -> bool:
 def model_status(item: ModelOutcome) -> str:
     if item.revoked:
         return "revoked"
-    # An outcome no standard applied to has no validity to run out.
-    return "valid" if not item.awarded or counts_on(item.completed_on) else "expired"
+    # An outcome no standard applied to (and whose grant named none) has no validity to run out.
+    return "valid" if not item.under_safety or counts_on(item.completed_on) else "expired"
 
 
 def young_enough(completed_on: datetime.date, max_age_months: int | None) -> bool:
@@ -146,12 +153,14 @@ class ModelDecisions:
         usable = []
         for item in self.model_outcomes:
             if item.learner != learner or item.credits <= 0:
-                continue  # SAFETY awards match both requirements (standard and category)
+                continue
+            if rule_.standards and not item.under_safety:
+                continue  # a grant naming no standard matches the category requirement only
             if item.revoked:
                 excluded["revoked"] += 1
             elif item.index in used:
                 excluded["already_used"] += 1
-            elif not counts_on(item.completed_on):
+            elif item.under_safety and not counts_on(item.completed_on):
                 excluded["expired"] += 1
             elif not young_enough(item.completed_on, rule_.max_age_months):
                 excluded["too_old"] += 1
@@ -223,5 +232,5 @@ class ModelDecisions:
             assert item.credits > 0
             assert not item.revoked
             assert index not in used
-            assert counts_on(item.completed_on)
+            assert not item.under_safety or counts_on(item.completed_on)
             assert young_enough(item.completed_on, max_age)

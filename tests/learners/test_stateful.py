@@ -1,9 +1,11 @@
 """A stateful test of deposits, recognition, revocation and reversal against a plain model.
 
 Hypothesis drives a real ``Bank`` (on SQLite and on PostgreSQL, a fresh database per example)
-through deposits, applications, revocations and reversals in random order, while a model in
+through deposits, grants by accreditation staff, applications, revocations and reversals in
+random order, while a model in
 plain Python keeps what should have happened: each outcome's credits (16 h = 1.00, rounded down
-to 0.50), completion date and revocation, each recognition's requirement, outcomes and reversal.
+to 0.50, or what a grant gave an outcome no standard covered), completion date and revocation,
+each recognition's requirement, outcomes and reversal.
 After every step the bank's totals, archives, read tables and log replay must agree with it.
 The model is in ``stateful_model.py`` and the machine that drives the bank in
 ``stateful_machine.py``; this module runs the machine on each backend.
