@@ -20,6 +20,16 @@ simulation_request_bytes_max = 8 * 1024 * 1024  # a draft plus up to 20,000 supp
 # An import file: a million-row CSV with Chinese titles is about 150 MB; Litestar's default body
 # limit (10 MB) is raised for the import route only.
 import_file_bytes_max = 1024 * 1024 * 1024
+# A workbook import reads one sheet into memory (calamine builds it whole before the first row is
+# seen): a dense rectangle from its first used cell to its last, about 32 bytes a cell plus the
+# text. A small file can make a vast rectangle (one stray value in column XFD), so the area is
+# bounded, not only the file: 16 Mi cells (~0.5 GB) is a million rows of 16 columns. Rows are
+# Excel's own maximum; columns are far more than the 15 fields any header can name.
+sheet_rows_max = 1_048_576
+sheet_columns_max = 256
+sheet_cells_max = 16 * 1024 * 1024
+# What an .xlsx or .ods may unpack to (a zip's parts as declared): twice a million-row sheet's XML.
+sheet_unpacked_bytes_max = 2 * 1024 * 1024 * 1024
 
 # Text fields inside entries.
 identifier_chars_max = 64  # issuer ids, record ids, course codes
@@ -29,6 +39,7 @@ title_chars_max = 200  # course titles and names in entries; schemas.types.Title
 assert entry_bytes_max <= 0xFFFF, "entry bundles encode lengths as uint16"
 assert tile_width == 256, "C2SP tlog-tiles fixes the tile width at 256"
 assert request_bytes_max <= simulation_request_bytes_max
+assert sheet_rows_max * 16 <= sheet_cells_max, "a full Excel sheet of 16 columns is readable"
 
 # People on the web pages (accounts, sign-in, sessions).
 username_chars_max = 64

@@ -35,7 +35,12 @@ __all__ = [
 ]
 
 # The import vocabulary, shared by batch entries, the pipeline, the job table, the API and the CLI.
-ImportFormat = Literal["csv", "ndjson", "json"]
+# "sheet" is a workbook (.xlsx, .xlsm, .xls, .ods), whatever its container: one reader (calamine)
+# reads them all, telling the container from the bytes, and the rows then go the CSV way. The
+# value says how the rows were read, not which program saved the file (the file's SHA-256 in
+# batch.committed already names the exact file), so one value keeps the signed vocabulary small,
+# and "sheet" fits the job table's 8-character column, which a longer name would need migrating.
+ImportFormat = Literal["csv", "ndjson", "json", "sheet"]
 ImportMode = Literal["dry_run", "commit"]
 # reject: one error row stops the whole batch; skip: error rows are reported and left out.
 OnError = Literal["reject", "skip"]

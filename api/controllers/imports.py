@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from creditbank import limits
 from creditbank.errors import FileFormatError
 from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.service.imports.report import report_csv, row_page, rows_page_max
+from creditbank.service.imports.report_xlsx import XLSX_MEDIA_TYPE, report_xlsx
 from creditbank.tokens import Principal
 from schemas.imports import ImportFormat, ImportRowsPage, ImportStatus, OnError, RowStatus
 from schemas.types import IssuerId, OutcomeType
@@ -31,6 +33,10 @@ _FORMAT_BY_MEDIA_TYPE: dict[str, ImportFormat] = {
     "application/ndjson": "ndjson",
     "application/jsonl": "ndjson",
     "application/json": "json",
+    # Workbooks: calamine tells the container from the bytes, whichever of these was sent.
+    XLSX_MEDIA_TYPE: "sheet",
+    "application/vnd.ms-excel": "sheet",
+    "application/vnd.oasis.opendocument.spreadsheet": "sheet",
 }
 
 
@@ -42,8 +48,9 @@ def _file_format(request: Request[Any, Any, Any], given: ImportFormat | None) ->
     if found is None:
         raise FileFormatError(
             "unknown_format",
-            "say the format with ?format=csv|ndjson|json or a text/csv, application/x-ndjson "
-            "or application/json content type",
+            "say the format with ?format=csv|ndjson|json|sheet or a text/csv, "
+            "application/x-ndjson, application/json or spreadsheet (.xlsx, .xls, .ods) "
+            "content type",
         )
     return found
 
@@ -130,11 +137,29 @@ class ImportController(Controller):
         self, imports: Imports, principal: NamedDependency[Principal], job_id: JobInPath
     ) -> Stream:
         job = await imports.job(principal, job_id)
-        chunks: Iterator[bytes] = report_csv(job, imports.files(job_id))
+        # In a thread: a workbook input is read whole before the first row (calamine).
+        chunks: Iterator[bytes] = await asyncio.to_thread(report_csv, job, imports.files(job_id))
         return Stream(
             chunks,
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="import-{job_id}.csv"'},
+        )
+
+    @get(
+        "/{job_id:str}/report.xlsx",
+        guards=[allow("issuer", "admin")],
+        summary="The report as an Excel workbook: the input's columns as text, status, error",
+    )
+    async def report_workbook(
+        self, imports: Imports, principal: NamedDependency[Principal], job_id: JobInPath
+    ) -> Stream:
+        job = await imports.job(principal, job_id)
+        # The workbook is written whole before it is sent (seconds for a large import).
+        chunks = await asyncio.to_thread(report_xlsx, job, imports.files(job_id))
+        return Stream(
+            chunks,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="import-{job_id}.xlsx"'},
         )
 
     @get(

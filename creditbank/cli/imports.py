@@ -1,7 +1,8 @@
 """``creditbank import FILE``: a bulk import from the command line, with a progress bar.
 
-    creditbank import FILE --issuer ID [--format csv|ndjson|json] [--dry-run]
-        [--on-error reject|skip] [--outcome-type TYPE] [--signature B64] [--report OUT.csv]
+    creditbank import FILE --issuer ID [--format csv|ndjson|json|sheet] [--dry-run]
+        [--on-error reject|skip] [--outcome-type TYPE] [--signature B64]
+        [--report OUT.csv|OUT.xlsx]
     creditbank import FILE --url URL [--token T] [...]
 
 Without --url the import runs in this process against the configured database; with --url the
@@ -50,8 +51,19 @@ FORMAT_BY_SUFFIX: dict[str, FileFormat] = {
     **dict.fromkeys((".csv", ".tsv", ".txt"), "csv"),
     **dict.fromkeys((".ndjson", ".jsonl"), "ndjson"),
     ".json": "json",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), "sheet"),
 }
-MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "json": "application/json"}
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "ndjson": "application/x-ndjson",
+    "json": "application/json",
+    "sheet": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# A workbook is sent as what it is (the service reads any of them the same way).
+_SHEET_MEDIA_TYPES = {
+    ".xls": "application/vnd.ms-excel",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
 error_rows_shown = 20
 poll_seconds = 0.5
 follow_seconds_default = 3600.0
@@ -66,7 +78,9 @@ ImportCommandError = CommandError
 
 def add_command(commands: Any) -> None:
     command = commands.add_parser("import", help="import a file of outcomes as one batch")
-    command.add_argument("file", type=Path, help="a .csv/.tsv/.txt, .ndjson/.jsonl or .json file")
+    command.add_argument(
+        "file", type=Path, help="a .xlsx/.xls/.ods, .csv/.tsv/.txt, .ndjson/.jsonl or .json file"
+    )
     command.add_argument(
         "--issuer",
         dest="issuer_id",
@@ -77,7 +91,9 @@ def add_command(commands: Any) -> None:
     command.add_argument("--on-error", choices=("reject", "skip"), default="reject")
     command.add_argument("--outcome-type", choices=get_args(OutcomeType), help="CSV default type")
     command.add_argument("--signature", help="base64 Ed25519 over the file's raw SHA-256")
-    command.add_argument("--report", type=Path, help="write the per-row report CSV here")
+    command.add_argument(
+        "--report", type=Path, help="write the per-row report here (.xlsx: as a workbook; else CSV)"
+    )
     command.add_argument(
         "--follow-seconds",
         type=float,
@@ -223,6 +239,10 @@ def summarise(status: ImportStatus, error_rows: list[ImportRow], out: TextIO) ->
     return 1 if status.result == "rejected" or errors else 0
 
 
+def _workbook_report(target: Path) -> bool:
+    return target.suffix.lower() == ".xlsx"
+
+
 def _write_report(target: Path, chunks: Iterable[bytes]) -> None:
     with target.open("wb") as handle:
         for chunk in chunks:
@@ -237,6 +257,7 @@ async def _import_locally(
 ) -> tuple[ImportStatus, list[ImportRow]]:
     from creditbank.service.deployment import open_bank
     from creditbank.service.imports.report import report_csv, row_page
+    from creditbank.service.imports.report_xlsx import report_xlsx
     from creditbank.service.imports.status import job_status
 
     bank = await open_bank(settings)
@@ -253,7 +274,8 @@ async def _import_locally(
             bar.close()
         files = bank.imports.files(job.job_id)
         if report is not None and job.state == "finished":
-            _write_report(report, report_csv(job, files))
+            written = report_xlsx if _workbook_report(report) else report_csv
+            _write_report(report, written(job, files))
 
         def fetch(status: str) -> list[ImportRow]:
             return row_page(job, files, status=status, after=0, limit=error_rows_shown).rows
@@ -285,7 +307,8 @@ def import_via_url(
             status = _follow(service, uploaded, bar, follow_seconds)
             base = f"/v1/imports/{status.id}"
             if report is not None and status.state == "finished":
-                with service.stream(f"{base}/report.csv") as response:
+                name = "report.xlsx" if _workbook_report(report) else "report.csv"
+                with service.stream(f"{base}/{name}") as response:
                     _write_report(report, response.iter_bytes())
 
             def fetch(row_status: str) -> list[ImportRow]:
@@ -314,11 +337,17 @@ def _upload(service: Service, path: Path, options: ImportOptions, bar: ProgressB
     response = service.post(
         "/v1/imports",
         _chunks(path, size, bar),
-        content_type=MEDIA_TYPES[options.file_format],
+        content_type=_media_type(path, options.file_format),
         params=query,
         headers={"Content-Length": str(size)},  # a known length, so no chunked encoding
     )
     return msgspec.json.decode(response.content, type=ImportStatus)
+
+
+def _media_type(path: Path, file_format: FileFormat) -> str:
+    if file_format == "sheet":
+        return _SHEET_MEDIA_TYPES.get(path.suffix.lower(), MEDIA_TYPES["sheet"])
+    return MEDIA_TYPES[file_format]
 
 
 def _chunks(path: Path, size: int, bar: ProgressBar) -> Iterator[bytes]:

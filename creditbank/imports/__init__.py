@@ -1,7 +1,8 @@
-"""Reading import files (CSV, NDJSON, JSON array) into raw records, streaming and pure.
+"""Reading import files (CSV, NDJSON, JSON array, workbooks) into raw records, streaming and pure.
 
-The readers consume an iterable of bytes chunks and yield RawRecords; validating a record against
-OutcomeRecord and classifying it is the import pipeline's job. A file that cannot be read at all
+The text readers consume an iterable of bytes chunks and yield RawRecords (a workbook's sheet is
+read by calamine first, see ``spreadsheet``); validating a record against OutcomeRecord and
+classifying it is the import pipeline's job. A file that cannot be read at all
 raises FileFormatError with a stable ``reason_code``.
 """
 

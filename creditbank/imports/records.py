@@ -13,10 +13,12 @@ __all__ = ["RawRecord", "decode_object"]
 class RawRecord:
     """One row, line or array item of an import file, before validation against OutcomeRecord.
 
-    ``number`` is 1-based: the data row for CSV (the header is not counted), the physical line for
-    NDJSON, the item for a JSON array. ``text`` is the CSV row's cells as read, so the report can be
-    written in the issuer's own template; None for JSON. ``error`` is a problem the reader already
-    found in this record, as (field, reason); the record is then malformed whatever else it holds.
+    ``number`` is 1-based: the data row for CSV (the header is not counted), the sheet's own row
+    number for a workbook (as Excel shows it, title and header rows counted), the physical line
+    for NDJSON, the item for a JSON array. ``text`` is the row's cells as read (a workbook's as
+    text), so the report can be written in the issuer's own template; None for JSON. ``error`` is
+    a problem the reader already found in this record, as (field, reason); the record is then
+    malformed whatever else it holds.
     """
 
     number: int

@@ -4,6 +4,7 @@ only; another issuer's answers 404 (the import desk's scope rule)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import decimal
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from creditbank import limits
 from creditbank.errors import CreditbankError, FileFormatError, MalformedError
 from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.service.imports.report import report_csv
+from creditbank.service.imports.report_xlsx import XLSX_MEDIA_TYPE, report_xlsx
 from portal.i18n import gettext_for as _
 from portal.pages.base import PageController
 from portal.people import require
@@ -45,6 +47,7 @@ _FORMAT_BY_SUFFIX: dict[str, ImportFormat] = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
     ".json": "json",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), "sheet"),
 }
 # Templates: the header row an enterprise fills in, in the two encodings Excel writes in China.
 TEMPLATE_HEADER = (
@@ -61,7 +64,8 @@ def _file_format(name: str) -> ImportFormat:
     found = _FORMAT_BY_SUFFIX.get(Path(name).suffix.lower())
     if found is None:
         raise FileFormatError(
-            "unknown_format", "choose a .csv, .ndjson or .json file (CSV as saved by Excel works)"
+            "unknown_format",
+            "choose an Excel workbook (.xlsx, .xls), an .ods, .csv, .ndjson or .json file",
         )
     return found
 
@@ -150,11 +154,25 @@ class ImportPages(PageController):
     async def report(self, request: AnyRequest, imports: Imports, job_id: JobInPath) -> Stream:
         _account, principal = await require(request, "issuer")
         job = await imports.job(principal, job_id)
-        chunks: Iterator[bytes] = report_csv(job, imports.files(job_id))
+        # In a thread: a workbook input is read whole before the first row (calamine).
+        chunks: Iterator[bytes] = await asyncio.to_thread(report_csv, job, imports.files(job_id))
         return Stream(
             chunks,
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="import-{job_id}.csv"'},
+        )
+
+    @get("/imports/{job_id:str}/report.xlsx")
+    async def workbook_report(
+        self, request: AnyRequest, imports: Imports, job_id: JobInPath
+    ) -> Stream:
+        _account, principal = await require(request, "issuer")
+        job = await imports.job(principal, job_id)
+        chunks = await asyncio.to_thread(report_xlsx, job, imports.files(job_id))
+        return Stream(
+            chunks,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="import-{job_id}.xlsx"'},
         )
 
     @post("/imports/{job_id:str}/commit")

@@ -258,5 +258,5 @@ async def test_an_officer_sees_only_its_own_issuers_imports(
     )  # fmt: skip
     assert (await client.get("/imports")).status_code == 200
     for path in (f"/imports/{job_id}", f"/imports/{job_id}/report.csv",
-                 f"/imports/{job_id}/progress"):  # fmt: skip
+                 f"/imports/{job_id}/report.xlsx", f"/imports/{job_id}/progress"):  # fmt: skip
         assert (await client.get(path)).status_code == 404, path

@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.imports.classify import Banked, ChunkResult, Classifier
 from creditbank.imports.prepare import Prepared, Unreadable
-from creditbank.imports.row_paths import RowPath, prepared_rows
+from creditbank.imports.row_paths import ImportInput, RowPath, prepared_rows
 from creditbank.imports.signature import verify_file_signature
+from creditbank.imports.spreadsheet import open_sheet
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import format_timestamp
 from creditbank.privacy import Pseudonymizer
@@ -345,6 +346,16 @@ class _Database:
         self.run.progress.database_seconds = self._read_seconds
 
 
+async def _input(run: FileRun) -> ImportInput:
+    """The file's bytes in chunks, or a workbook's sheet: calamine reads it whole, which takes a
+    second or more for a large sheet, in a thread (it releases the GIL, so the service goes on
+    answering meanwhile)."""
+    progress = run.progress.bytes_read
+    if run.options.file_format == "sheet":
+        return await asyncio.to_thread(open_sheet, run.files.input, progress=progress)
+    return file_chunks(run.files.input, progress)
+
+
 async def _classify_rows(
     run: FileRun,
     classifier: Classifier,
@@ -361,7 +372,7 @@ async def _classify_rows(
     prepared = prepared_rows(
         run.row_path,
         options.file_format,
-        file_chunks(run.files.input, progress.bytes_read),
+        await _input(run),
         issuer_id=options.issuer_id,
         pseudonymizer=run.pseudonymizer,
         now=run.now,
