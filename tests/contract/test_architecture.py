@@ -25,6 +25,7 @@ PURE_PACKAGES = (
     "creditbank.rules",
     "creditbank.imports",
     "creditbank.learners",
+    "creditbank.statistics",
 )
 PURE_MODULES = (
     "creditbank.errors",
