@@ -25,6 +25,7 @@ from api.controllers.learners import (
 )
 from api.controllers.log import AuditController, PublicLogController, ReceiptController
 from api.controllers.standards import StandardController
+from api.controllers.statistics import StatisticsController
 from api.controllers.writes import IssuerController, OutcomeController
 from api.desks import Log, desk_dependencies
 from api.problems import exception_handlers
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, announce_admin_token: bool =
             ProgrammeController,
             RecognitionController,
             AwardController,
+            StatisticsController,
             OutcomeChangeController,
             *portal_handlers(),
         ],

@@ -23,6 +23,7 @@ from creditbank.service.recognitions import RecognitionDesk
 from creditbank.service.revocations import RevocationDesk
 from creditbank.service.simulation import SimulationDesk
 from creditbank.service.standards import StandardsDesk
+from creditbank.service.statistics import StatisticsDesk
 
 __all__ = [
     "Archives",
@@ -34,6 +35,7 @@ __all__ = [
     "Revocations",
     "Simulation",
     "Standards",
+    "Statistics",
     "access_desk",
     "bank_of",
     "desk_dependencies",
@@ -48,6 +50,7 @@ Recognitions = NamedDependency[RecognitionDesk]
 Revocations = NamedDependency[RevocationDesk]
 Simulation = NamedDependency[SimulationDesk]
 Standards = NamedDependency[StandardsDesk]
+Statistics = NamedDependency[StatisticsDesk]
 
 
 def bank_of(state: State) -> Bank:
@@ -76,4 +79,5 @@ desk_dependencies: dict[str, Provide] = {
     "revocations": _provider(lambda bank: bank.revocations),
     "simulation": _provider(lambda bank: bank.simulation),
     "standards": _provider(lambda bank: bank.standards),
+    "statistics": _provider(lambda bank: bank.statistics),
 }

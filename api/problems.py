@@ -45,6 +45,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_learner_id": 422,
     "invalid_input": 422,
     "unknown_issuer": 422,
+    "table_too_large": 422,
     "invalid_standard": 422,
     "invalid_file": 422,
     "invalid_signature": 422,

@@ -1,12 +1,14 @@
 """``python -m benchmarks`` (``make bench``): run every benchmark on every available database.
 
-``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``, ``load``) runs one
-suite; ``--sizes`` sets the import file sizes, ``--load-*`` and ``--workers`` bound the load
-suite (``benchmarks.load``), ``imports --profile`` profiles one import instead of measuring (the
-first size, on the first backend: ``--backends postgresql`` profiles PostgreSQL), and
-``--archive-entries`` sets the log length the archive suite reads a learner's archive from.
-Figures are printed and written to ``benchmarks/results/<timestamp>.json``. The machine's speed
-drifts between runs, so compare ratios measured within one run, never figures across runs.
+``python -m benchmarks imports`` (or ``ledger``, ``rules``, ``archive``, ``statistics``,
+``load``) runs one suite; ``--sizes`` sets the import file sizes, ``--load-*`` and ``--workers``
+bound the load suite (``benchmarks.load``), ``imports --profile`` profiles one import instead of
+measuring (the first size, on the first backend: ``--backends postgresql`` profiles PostgreSQL;
+with ``--profile-sheet`` the same rows as a workbook), and ``--archive-entries`` sets the log
+length the archive suite reads a learner's archive from, ``--statistics-outcomes`` the outcomes
+the statistics suite's reports count. Figures are printed and written to
+``benchmarks/results/<timestamp>.json``. The machine's speed drifts between runs, so compare
+ratios measured within one run, never figures across runs.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import platform
 from pathlib import Path
 
 from benchmarks import archive, imports, ledger, load, rules
+from benchmarks import statistics as statistics_suite
 from benchmarks.databases import drop_leftover_databases, postgres_available, scratch_database
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SUITES = ("all", "ledger", "rules", "imports", "archive", "load")
+SUITES = ("all", "ledger", "rules", "imports", "archive", "statistics", "load")
 
 
 def _arguments() -> argparse.Namespace:
@@ -39,6 +42,12 @@ def _arguments() -> argparse.Namespace:
         type=int,
         default=archive.DEFAULT_LOG_ENTRIES,
         help="archive: log entries to fill the log to (e.g. 50000 for a quick run)",
+    )
+    parser.add_argument(
+        "--statistics-outcomes",
+        type=int,
+        default=statistics_suite.DEFAULT_OUTCOMES,
+        help="statistics: outcomes in the log the reports count (e.g. 50000 for a quick run)",
     )
     parser.add_argument(
         "--load-clients",
@@ -65,6 +74,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="imports: cProfile one import (the first of --sizes, on the first of --backends)",
     )
+    parser.add_argument(
+        "--profile-sheet",
+        action="store_true",
+        help="imports: with --profile, profile the import of the rows as a workbook",
+    )
     return parser.parse_args()
 
 
@@ -78,7 +92,8 @@ def main() -> None:
     if "postgresql" in backends:
         drop_leftover_databases()
     if arguments.profile:
-        imports.profile(backends[0], imports.parse_sizes(arguments.sizes)[0])
+        file_format = "sheet" if arguments.profile_sheet else "csv"
+        imports.profile(backends[0], imports.parse_sizes(arguments.sizes)[0], file_format)
         return
     report: dict[str, object] = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -98,6 +113,8 @@ def main() -> None:
         report["imports"] = imports.run(backends, imports.parse_sizes(arguments.sizes))
     if suite in ("all", "archive"):
         report["archive"] = archive.run(backends, arguments.archive_entries)
+    if suite in ("all", "statistics"):
+        report["statistics"] = statistics_suite.run(backends, arguments.statistics_outcomes)
     if suite in ("all", "load"):
         report["load"] = load.run(
             backends,

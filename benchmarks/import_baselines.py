@@ -45,6 +45,8 @@ BARE_TABLES = (
             "hours_tenths",
             "outcome_type",
             "course_code",
+            "age_band",
+            "sex",
         ),
     ),
     ("person", ("learner_ref", "id_type", "identifier", "name", "updated_at")),
@@ -127,6 +129,8 @@ class OutcomeRow(_Base):
     hours_tenths: Mapped[int | None] = mapped_column(sa.Integer)
     outcome_type: Mapped[str | None] = mapped_column(sa.String(32))
     course_code: Mapped[str | None] = mapped_column(sa.String(64))
+    age_band: Mapped[str | None] = mapped_column(sa.String(8))
+    sex: Mapped[str | None] = mapped_column(sa.String(8))
 
 
 class PersonRow(_Base):

@@ -13,6 +13,7 @@ pipeline turns them into per-row classifications. Programmer errors are assertio
     │   ├── FileTooLargeError           an import file or an append past its limit
     │   ├── SignatureError              an issuer's signature over an import does not verify
     │   ├── UnknownIssuerError          the issuer is not registered
+    │   ├── TableTooLargeError          a statistics table past the cells disclosure control takes
     │   └── UnreadableRequestError      HTTP input no handler should see (NUL, bad UTF-8, depth)
     │       ├── NulCharacterError
     │       ├── InvalidUtf8Error
@@ -83,6 +84,7 @@ __all__ = [
     "SignatureError",
     "StandardInvalidError",
     "StorageFullError",
+    "TableTooLargeError",
     "TileError",
     "TooManyAttemptsError",
     "UnauthenticatedError",
@@ -319,6 +321,13 @@ class UnknownIssuerError(InputError):
     """The issuer named by a record or token has not been registered."""
 
     code = "unknown_issuer"
+
+
+class TableTooLargeError(InputError):
+    """A statistics table with more cells (margins included) than disclosure control is run on:
+    group by fewer or coarser dimensions, or filter."""
+
+    code = "table_too_large"
 
 
 class WritesDisabledError(CreditbankError):

@@ -60,3 +60,10 @@ sign_in_window_seconds = 15 * 60
 invite_learners_max = 100_000  # codes printed in one go (a whole import batch)
 
 assert session_extend_after_seconds < session_idle_seconds < session_absolute_seconds
+
+# Statistics: answers kept per process (a count at a signed size never changes; a report's
+# tables and a page's downloads are asked for together).
+statistics_answers_kept = 64
+# Disclosure control proves each hidden cell cannot be solved for: its time grows with the square
+# of the cells (about 0.4 s at 1,500 cells, 10 s at 7,600 here). A table is refused past this.
+statistics_cells_max = 5_000

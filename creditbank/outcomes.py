@@ -15,16 +15,19 @@ import decimal
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from creditbank.errors import MalformedError
 from creditbank.limits import learner_name_chars_max, title_chars_max
 from creditbank.privacy import Pseudonymizer, normalise_identifier
+from creditbank.statistics.facts import Demographic, sex_of_resident_id
 from schemas.api import IssuerRegistration, OutcomeRecord
 from schemas.entries import IssuerRegistered, OutcomeRecorded
 
 __all__ = [
     "PersonalData",
+    "demography",
     "entry_for_issuer",
     "format_timestamp",
     "free_text",
@@ -182,6 +185,18 @@ def birth_date(id_type: str, identifier: str) -> datetime.date | None:
     if id_type != "cn_resident_id":
         return None
     return datetime.date(int(identifier[6:10]), int(identifier[10:12]), int(identifier[12:14]))
+
+
+def demography(people: Iterable[PersonalData]) -> dict[str, Demographic]:
+    """Each learner's birth date and sex, from the ID number, for the outcome rows the
+    statistics count (the log never sees either)."""
+    return {
+        person.learner_ref: (
+            birth_date(person.id_type, person.identifier),
+            sex_of_resident_id(person.id_type, person.identifier),
+        )
+        for person in people
+    }
 
 
 def check_after_birth(completed_on: datetime.date, born: datetime.date | None) -> None:

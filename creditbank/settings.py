@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from creditbank.statistics.disclosure import disclosure_k_default
+
 __all__ = ["Settings", "load_settings"]
 
 DEFAULT_DATA_DIR = ".creditbank"
@@ -32,6 +34,8 @@ class Settings:
     sqlite_busy_timeout_ms: int = sqlite_busy_timeout_ms
     # Signs the web pages' CSRF tokens. Made on first start; losing it only voids open forms.
     portal_key_file: Path | None = None
+    # Statistics hide any cell counting fewer learners than this (and what would reveal it).
+    disclosure_k: int = disclosure_k_default
 
     @property
     def portal_secret_file(self) -> Path:
@@ -62,6 +66,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         portal_key_file=(
             Path(env["CREDITBANK_PORTAL_KEY_FILE"]) if "CREDITBANK_PORTAL_KEY_FILE" in env else None
         ),
+        disclosure_k=int(env.get("CREDITBANK_DISCLOSURE_K", str(disclosure_k_default))),
         sqlite_busy_timeout_ms=int(
             env.get("CREDITBANK_SQLITE_BUSY_TIMEOUT_MS", str(sqlite_busy_timeout_ms))
         ),

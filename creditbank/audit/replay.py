@@ -31,7 +31,7 @@ from creditbank.rules.grants import GrantTarget, caps_standard, plan_grant
 from creditbank.storage import audit_reads, reads
 from creditbank.storage.audit_reads import log_entries
 from creditbank.storage.engine import snapshot
-from creditbank.storage.projections import load_totals, outcome_row
+from creditbank.storage.projections import copied_facts, load_totals
 from schemas.api import ReplayDifference, ReplayReport
 from schemas.entries import (
     Award,
@@ -146,7 +146,7 @@ class Replayer:
             None,
             None,
             None,
-            outcome_row(entry, index, b"")[-4:],
+            copied_facts(entry),
         )
         if award is None:
             self.awaiting[index] = entry.completed_on

@@ -14,6 +14,7 @@
     creditbank outcomes revoke ISSUER RECORD --reason TEXT                   (cli/learners.py)
     creditbank recognitions reverse INDEX --reason TEXT                      (cli/learners.py)
     creditbank standards|programmes ... , creditbank audit replay            (cli/standards.py)
+    creditbank stats [--group-by D,..] [--report NAME] [--at N] [--verify]   (cli/stats.py)
 
 Configuration comes from the environment (see README.md); ``--token`` defaults to
 ``CREDITBANK_TOKEN``. Every error, whichever command raised it, is one line
@@ -39,6 +40,7 @@ from creditbank.cli import bundle as cli_bundle
 from creditbank.cli import imports as cli_import
 from creditbank.cli import learners as cli_learners
 from creditbank.cli import standards as cli_standards
+from creditbank.cli import stats as cli_stats
 from creditbank.cli import tokens as cli_tokens
 from creditbank.cli.common import (
     CommandError,
@@ -100,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_import.add_command(commands)
     cli_bundle.add_command(commands)
     cli_learners.add_commands(commands)
+    cli_stats.add_command(commands)
     return parser
 
 
@@ -151,6 +154,8 @@ def _dispatch(arguments: argparse.Namespace, settings: Settings) -> int:
         return cli_bundle.run(arguments)
     if command in ("learners", "outcomes", "recognitions"):
         return cli_learners.run(settings, arguments)
+    if command == "stats":
+        return cli_stats.run(settings, arguments)
     return _verify(settings, arguments)
 
 

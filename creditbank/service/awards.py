@@ -82,6 +82,20 @@ class AwardDesk:
             tree_size=head.tree_size,
         )
 
+    async def awaiting(self, principal: Principal, index: int) -> AwaitingOutcome:
+        """The outcome at ``index`` as the queue lists it; 404 unless it awaits an award."""
+        _grants(principal)
+        async with self._context.snapshot() as connection:
+            entry = open_entry(await reads.entry(connection, index))
+            if not isinstance(entry, OutcomeRecorded) or entry.award is not None:
+                raise NotFoundError(f"no outcome awaiting an award at entry {index}")
+            row = await learner_reads.outcome_row(connection, entry.issuer_id, entry.record_id)
+        if row is None or row.entry_index != index or row.revoked_index is not None:
+            raise NotFoundError(f"no outcome awaiting an award at entry {index}")
+        if row.award_index is not None:
+            raise NotFoundError(f"no outcome awaiting an award at entry {index}")
+        return _awaiting(index, entry)
+
     async def grant(self, principal: Principal, request: GrantRequest) -> GrantAccepted:
         _grants(principal)
         credits = grant_hundredths(request.credits)

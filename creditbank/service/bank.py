@@ -33,7 +33,9 @@ from creditbank.service.revocations import RevocationDesk
 from creditbank.service.rulebooks import Rulebooks
 from creditbank.service.simulation import SimulationDesk
 from creditbank.service.standards import StandardsDesk
+from creditbank.service.statistics import StatisticsDesk
 from creditbank.settings import DEFAULT_DATA_DIR
+from creditbank.statistics.disclosure import disclosure_k_default
 from creditbank.storage.import_jobs import mark_interrupted
 from creditbank.storage.integrity import check_head, publish_initial_checkpoint
 
@@ -50,6 +52,7 @@ class Bank:
         clock: Clock = utc_now,
         data_dir: Path | None = None,
         row_path: RowPath = "lean",
+        disclosure_k: int = disclosure_k_default,
     ) -> None:
         warn_if_pure_python(compiled.status)
         self.context = context = WriteContext(engine=engine, keys=keys, clock=clock)
@@ -75,6 +78,7 @@ class Bank:
         self.recognitions = RecognitionDesk(context)
         self.revocations = RevocationDesk(context, pseudonymizer, rulebooks)
         self.awards = AwardDesk(context)
+        self.statistics = StatisticsDesk(context, disclosure_k)
 
     @property
     def engine(self) -> AsyncEngine:

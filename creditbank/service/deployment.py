@@ -42,4 +42,5 @@ async def open_bank(settings: Settings) -> Bank:
         keys=keys,
         pseudonymizer=Pseudonymizer(secret),
         data_dir=settings.data_dir,
+        disclosure_k=settings.disclosure_k,
     )

@@ -20,7 +20,7 @@ from creditbank.errors import (
 )
 from creditbank.imports.classify import Banked
 from creditbank.ledger.entries import SealedEntry, content_sha256, open_entry
-from creditbank.outcomes import PersonalData, entry_for_issuer, normalise_outcome
+from creditbank.outcomes import PersonalData, demography, entry_for_issuer, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import TotalKey
 from creditbank.service import scope
@@ -127,7 +127,7 @@ class DepositDesk:
             except CreditbankError as error:
                 pending.refuse(error)
         if run.entries:
-            await slot.append(run.entries, run.deltas, run.digests)
+            await slot.append(run.entries, run.deltas, run.digests, demography(run.people))
             await upsert_people(connection, run.people)
 
 

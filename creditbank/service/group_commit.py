@@ -34,7 +34,7 @@ from creditbank.errors import CreditbankError
 from creditbank.ledger.entries import SealedEntry
 from creditbank.rules.engine import TotalKey
 from creditbank.storage.append import AppendStream, LogTransaction
-from creditbank.storage.projections import add_totals
+from creditbank.storage.projections import Demography, add_totals
 
 __all__ = ["Apply", "GroupCommitter", "GroupSlot", "Pending", "Placement", "group_writes_max"]
 
@@ -74,13 +74,14 @@ class GroupSlot:
         entries: Sequence[SealedEntry],
         total_deltas: Iterable[tuple[TotalKey, int]] = (),
         content_digests: Sequence[bytes] | None = None,
+        demography: Demography | None = None,
     ) -> Placement:
         """Sequence, store and project ``entries`` and add ``total_deltas`` to the totals now,
         so the group's next write sees both; signed with the group, at its end."""
         assert entries, "an append adds entries"
         stream = await self._open()
         self.appended = True
-        first = await stream.add(entries, content_digests)
+        first = await stream.add(entries, content_digests, demography)
         await add_totals(self.connection, total_deltas)
         return Placement(first_index=first, tree_size=stream.size)
 

@@ -19,7 +19,7 @@ from creditbank.errors import (
     NotFoundError,
 )
 from creditbank.ledger.entries import SealedEntry, open_entry
-from creditbank.outcomes import format_timestamp, normalise_outcome
+from creditbank.outcomes import demography, format_timestamp, normalise_outcome
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import TotalKey
 from creditbank.rules.grants import granted_deltas
@@ -97,7 +97,9 @@ class RevocationDesk:
             decision = rulebook.evaluate(replacement, issuer.kind, totals)
             awarded = msgspec.structs.replace(replacement, award=decision.award)
             entries.append(SealedEntry(awarded))
-            placed = await slot.append(entries, [*deltas, *decision.deltas])
+            placed = await slot.append(
+                entries, [*deltas, *decision.deltas], demography=demography([personal])
+            )
             await access.upsert_person(connection, personal)
             return _revocation_accepted(placed.first_index, len(entries) - 2, placed.tree_size - 1)
 

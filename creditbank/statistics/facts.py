@@ -19,6 +19,7 @@ __all__ = [
     "ELDERLY_BANDS",
     "SEXES",
     "UNKNOWN",
+    "Demographic",
     "Dimension",
     "OutcomeFact",
     "age_band",
@@ -83,6 +84,11 @@ def sex_of_resident_id(id_type: str, identifier: str) -> str:
     if id_type != "cn_resident_id":
         return UNKNOWN
     return "male" if int(identifier[16]) % 2 else "female"
+
+
+# A learner's birth date (None without a resident ID number) and sex: what an outcome's age band
+# and sex are derived from when it is deposited.
+Demographic = tuple[datetime.date | None, str]
 
 
 def quarter_of(day: datetime.date) -> str:

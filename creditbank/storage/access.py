@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.outcomes import PersonalData
-from creditbank.storage.tables import api_token, person
+from creditbank.storage.tables import (
+    account,
+    activation_code,
+    api_token,
+    person,
+    web_session,
+)
 from creditbank.tokens import Principal, Role, hash_token, new_token
 
 __all__ = [
@@ -17,6 +23,7 @@ __all__ = [
     "TokenGrant",
     "count_tokens",
     "create_token",
+    "erase_person",
     "list_tokens",
     "mark_used",
     "principal_for_token",
@@ -182,3 +189,18 @@ async def upsert_person(connection: AsyncConnection, personal: PersonalData) -> 
             .where(person.c.learner_ref == learner_ref)
             .values(name=name, updated_at=now)
         )
+
+
+async def erase_person(connection: AsyncConnection, learner_ref: str) -> bool:
+    """Erase a learner's personal data (ID number, name) and their account. The log never held
+    either; what stays is the pseudonym in the log and, on each outcome row, the age band at
+    completion and the sex derived at deposit, so statistics at any signed size count what
+    they counted before. False: nothing was held."""
+    erased = await connection.execute(person.delete().where(person.c.learner_ref == learner_ref))
+    accounts = sa.select(account.c.account_id).where(account.c.learner_ref == learner_ref)
+    await connection.execute(web_session.delete().where(web_session.c.account_id.in_(accounts)))
+    await connection.execute(
+        activation_code.delete().where(activation_code.c.learner_ref == learner_ref)
+    )
+    await connection.execute(account.delete().where(account.c.learner_ref == learner_ref))
+    return bool(erased.rowcount)

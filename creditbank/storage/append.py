@@ -37,7 +37,7 @@ from creditbank.ledger.tiles import Segment, TileId, edge_tiles, integrate, root
 from creditbank.rules.engine import TotalKey
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import WRITE_LOCK_OPTION, is_sqlite
-from creditbank.storage.projections import add_totals, project
+from creditbank.storage.projections import Demography, add_totals, project
 from creditbank.storage.reads import latest_checkpoint
 from creditbank.storage.tables import checkpoint, log_entry, log_state
 from creditbank.storage.tile_store import insert_segments, read_tiles
@@ -107,11 +107,12 @@ class LogTransaction:
         self,
         entries: Sequence[SealedEntry],
         total_deltas: Iterable[tuple[TotalKey, int]] = (),
+        demography: Demography | None = None,
     ) -> Appended:
         """Append the batch; ``total_deltas`` are the engine's changes to learners' totals."""
         assert 0 < len(entries) <= limits.append_batch_entries_max
         stream = await self.stream()
-        await stream.add(entries)
+        await stream.add(entries, demography=demography)
         return await stream.seal(total_deltas)
 
     async def stream(self) -> AppendStream:
@@ -158,19 +159,26 @@ class AppendStream:
         return self._transaction.connection
 
     async def add(
-        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+        self,
+        entries: Sequence[SealedEntry],
+        content_digests: Sequence[bytes] | None = None,
+        demography: Demography | None = None,
     ) -> int:
         """Sequence, store, integrate and project entries; return the first one's index.
 
         ``content_digests`` may give each entry's ``content_sha256`` when the caller has already
-        computed it (the import has, to classify the row), saving a second canonical encoding.
+        computed it (the import has, to classify the row), saving a second canonical encoding;
+        ``demography`` the birth date and sex of the outcomes' learners (see ``project``).
         """
-        placed = self.sequence(entries, content_digests)
+        placed = self.sequence(entries, content_digests, demography)
         await placed.store()
         return placed.first_index
 
     def sequence(
-        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+        self,
+        entries: Sequence[SealedEntry],
+        content_digests: Sequence[bytes] | None = None,
+        demography: Demography | None = None,
     ) -> Placed:
         """Give entries their indices and integrate them into the tree, without waiting for the
         database: a bulk import classifies its next chunk while this one is stored.
@@ -183,10 +191,10 @@ class AppendStream:
         first = self.size
         self._unstored += 1
         if not entries:
-            return Placed(self, first, entries, [], content_digests)
+            return Placed(self, first, entries, [], content_digests, demography)
         integration = integrate(first, self._edge, [entry.leaf_hash for entry in entries])
         self.size, self._root, self._edge = integration.size, integration.root, integration.edge
-        return Placed(self, first, entries, integration.segments, content_digests)
+        return Placed(self, first, entries, integration.segments, content_digests, demography)
 
     def _stored(self) -> None:
         self._unstored -= 1
@@ -257,12 +265,14 @@ class Placed:
         entries: Sequence[SealedEntry],
         segments: Sequence[Segment],
         content_digests: Sequence[bytes] | None,
+        demography: Demography | None,
     ) -> None:
         self._stream = stream
         self.first_index = first_index
         self._entries = entries
         self._segments = segments
         self._content_digests = content_digests
+        self._demography = demography
 
     async def store(self) -> None:
         """Insert the entries and tile segments and project the entries into the read tables."""
@@ -270,7 +280,13 @@ class Placed:
         if self._entries:
             await _insert_entries(connection, self.first_index, self._entries)
             await insert_segments(connection, self._segments)
-            await project(connection, self.first_index, self._entries, self._content_digests)
+            await project(
+                connection,
+                self.first_index,
+                self._entries,
+                self._content_digests,
+                self._demography,
+            )
         self._stream._stored()
 
 

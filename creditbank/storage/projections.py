@@ -10,7 +10,7 @@ applies them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.ledger.entries import SealedEntry, content_sha256
 from creditbank.rules.engine import TotalKey, parse_credits
+from creditbank.statistics.facts import UNKNOWN, Demographic, age_band
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
 from creditbank.storage.tables import (
@@ -43,7 +44,17 @@ from schemas.entries import (
     StandardRetired,
 )
 
-__all__ = ["OUTCOME_COLUMNS", "add_totals", "load_totals", "outcome_row", "project"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "Demography",
+    "add_totals",
+    "copied_facts",
+    "load_totals",
+    "outcome_row",
+    "project",
+]
+
+Demography = Mapping[str, Demographic]  # learner_ref -> (birth date, sex)
 
 _TOTAL_ROWS_PER_STATEMENT = 10_000
 
@@ -60,6 +71,8 @@ OUTCOME_COLUMNS = (
     "hours_tenths",
     "outcome_type",
     "course_code",
+    "age_band",
+    "sex",
 )
 _ISSUER_COLUMNS = (
     "issuer_id",
@@ -82,8 +95,25 @@ _STANDARD_COLUMNS = (
 )
 
 
-def outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any, ...]:
+def copied_facts(entry: OutcomeRecorded) -> tuple[int, int, str, str]:
+    """What statistics and the award queue read of an outcome, copied from its entry:
+    completion as YYYYMMDD, hours in tenths, outcome type, course code."""
+    completed = entry.completed_on
+    return (
+        completed.year * 10_000 + completed.month * 100 + completed.day,
+        int(entry.hours.replace(".", "")),  # scale 1 always: "16.0" is 160 tenths
+        entry.outcome_type,
+        entry.course_code,
+    )
+
+
+def outcome_row(
+    entry: OutcomeRecorded, index: int, digest: bytes, demographic: Demographic | None
+) -> tuple[Any, ...]:
+    """The outcome's read-table row; ``demographic`` (the learner's birth date and sex, from
+    the ID number deposited with it) gives its age band at completion and sex."""
     award, completed = entry.award, entry.completed_on
+    born, sex = demographic if demographic is not None else (None, UNKNOWN)
     return (
         entry.issuer_id,
         entry.record_id,
@@ -93,10 +123,9 @@ def outcome_row(entry: OutcomeRecorded, index: int, digest: bytes) -> tuple[Any,
         None if award is None else parse_credits(award.credits),
         None if award is None else award.category,
         None if award is None else award.standard,
-        completed.year * 10_000 + completed.month * 100 + completed.day,
-        int(entry.hours.replace(".", "")),  # scale 1 always: "16.0" is 160 tenths
-        entry.outcome_type,
-        entry.course_code,
+        *copied_facts(entry),
+        age_band(born, completed),
+        sex,
     )
 
 
@@ -123,9 +152,11 @@ async def project(
     first_index: int,
     entries: Sequence[SealedEntry],
     content_digests: Sequence[bytes] | None = None,
+    demography: Demography | None = None,
 ) -> None:
     """Project entries into the read tables; ``content_digests``, when given, are the entries'
-    ``content_sha256`` in order (the import computed them already)."""
+    ``content_sha256`` in order (the import computed them already); ``demography`` holds the
+    birth date and sex of the learners of the outcomes among them."""
     assert content_digests is None or len(content_digests) == len(entries)
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     retirements: list[tuple[StandardRetired, int]] = []
@@ -136,7 +167,8 @@ async def project(
         entry = sealed.entry
         if isinstance(entry, OutcomeRecorded):
             digest = content_sha256(entry) if content_digests is None else content_digests[offset]
-            rows["outcome"].append(outcome_row(entry, index, digest))
+            known = None if demography is None else demography.get(entry.learner_ref)
+            rows["outcome"].append(outcome_row(entry, index, digest, known))
         elif isinstance(entry, IssuerRegistered):
             rows["issuer"].append(_issuer_row(entry, index))
         elif isinstance(entry, StandardPublished):

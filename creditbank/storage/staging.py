@@ -35,7 +35,7 @@ from creditbank.rules.engine import TotalKey
 from creditbank.storage.append import AppendStream
 from creditbank.storage.bulk import bulk_insert
 from creditbank.storage.engine import is_sqlite
-from creditbank.storage.projections import OUTCOME_COLUMNS, outcome_row
+from creditbank.storage.projections import OUTCOME_COLUMNS, Demography, outcome_row
 from creditbank.storage.reads import entries
 from creditbank.storage.tables import learner_total, log_entry, outcome, person
 from schemas.entries import (
@@ -101,22 +101,25 @@ class StagedPlacement:
         first_index: int,
         entries: Sequence[SealedEntry],
         digests: Sequence[bytes] | None,
+        demography: Demography | None,
     ) -> None:
         self._staged = staged
         self.first_index = first_index
         self._entries = entries
         self._digests = digests
+        self._demography = demography or {}
 
     async def store(self) -> None:
         connection, first = self._staged.connection, self.first_index
         rows = [(first + offset, entry.body) for offset, entry in enumerate(self._entries)]
         await bulk_insert(connection, _staged_entry, ("idx", "body"), rows)
-        digests = self._digests
+        digests, known = self._digests, self._demography
         outcomes = [
             outcome_row(
                 sealed.entry,
                 first + offset,
                 content_sha256(sealed.entry) if digests is None else digests[offset],
+                known.get(sealed.entry.learner_ref),
             )
             for offset, sealed in enumerate(self._entries)
             if isinstance(sealed.entry, OutcomeRecorded)
@@ -147,14 +150,17 @@ class StagedAppend:
         await self.connection.commit()
 
     def sequence(
-        self, entries: Sequence[SealedEntry], content_digests: Sequence[bytes] | None = None
+        self,
+        entries: Sequence[SealedEntry],
+        content_digests: Sequence[bytes] | None = None,
+        demography: Demography | None = None,
     ) -> StagedPlacement:
         """Number ``entries`` after those staged before (from the snapshot's size)."""
         first = self.size
         self.size += len(entries)
         for entry in entries:
             self._leaf_hashes += entry.leaf_hash
-        return StagedPlacement(self, first, entries, content_digests)
+        return StagedPlacement(self, first, entries, content_digests, demography)
 
     async def stage_people(self, people: Iterable[PersonalData]) -> None:
         rows = []

@@ -138,7 +138,8 @@ outcome = sa.Table(
     # An award granted after deposit: its award.granted entry and the cap year it counts in.
     sa.Column("award_index", sa.BigInteger),
     sa.Column("cap_year", sa.String(10)),
-    # Kept here only when the person's data is erased; until then derived from ``person``.
+    # The learner's age band on the completion date and sex, derived from the resident ID number
+    # at deposit ("unknown" without one); they stay when the person's data is erased.
     sa.Column("age_band", sa.String(8)),
     sa.Column("sex", sa.String(8)),
 )

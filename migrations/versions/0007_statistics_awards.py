@@ -4,20 +4,24 @@ The outcome projection gains what statistics group and sum without opening a mil
 (completion date as a ``YYYYMMDD`` integer, hours in tenths, outcome type; the course
 code, by which staff look for outcomes awaiting an award), the ``award.granted``
 entry that gave an award after deposit (``award_index``, with that grant's cap year), and the
-learner's age band and sex, kept on each outcome only once the person's data is erased (until
-then they are derived from the resident ID number in ``person`` when counted). Existing rows are
-filled in from their entries.
+learner's age band on the completion date and sex, derived from the resident ID number at
+deposit (they stay when the person's data is erased). Existing rows are filled in from their
+entries and, for age band and sex, from ``person``.
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04
 """
 
+import datetime
 import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from creditbank.outcomes import birth_date
+from creditbank.statistics.facts import UNKNOWN, age_band, sex_of_resident_id
 
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
@@ -46,8 +50,9 @@ def _backfill(bind: sa.Connection) -> None:
     while True:
         rows = bind.execute(
             sa.text(
-                "SELECT o.entry_index, o.issuer_id, o.record_id, e.body FROM outcome o"
-                " JOIN log_entry e ON e.idx = o.entry_index"
+                "SELECT o.entry_index, o.issuer_id, o.record_id, e.body, p.id_type, p.identifier"
+                " FROM outcome o JOIN log_entry e ON e.idx = o.entry_index"
+                " LEFT JOIN person p ON p.learner_ref = o.learner_ref"
                 " WHERE o.entry_index > :after ORDER BY o.entry_index LIMIT :n"
             ),
             {"after": after, "n": _BACKFILL_ROWS},
@@ -55,8 +60,10 @@ def _backfill(bind: sa.Connection) -> None:
         if not rows:
             return
         values = []
-        for _, issuer_id, record_id, body in rows:
+        for _, issuer_id, record_id, body, id_type, identifier in rows:
             entry = json.loads(bytes(body))
+            completed = datetime.date.fromisoformat(entry["completed_on"])
+            born, sex = _demographic(id_type, identifier)
             values.append(
                 {
                     "issuer": issuer_id,
@@ -65,17 +72,25 @@ def _backfill(bind: sa.Connection) -> None:
                     "h": int(entry["hours"].replace(".", "")),
                     "t": entry["outcome_type"],
                     "c": entry["course_code"],
+                    "band": age_band(born, completed),
+                    "sex": sex,
                 }
             )
         bind.execute(
             sa.text(
                 "UPDATE outcome SET completed_ymd = :ymd, hours_tenths = :h, outcome_type = :t,"
-                " course_code = :c"
+                " course_code = :c, age_band = :band, sex = :sex"
                 " WHERE issuer_id = :issuer AND record_id = :record"
             ),
             values,
         )
         after = rows[-1][0]
+
+
+def _demographic(id_type: str | None, identifier: str | None) -> tuple[datetime.date | None, str]:
+    if id_type is None or identifier is None:  # no personal data held (an erased person)
+        return None, UNKNOWN
+    return birth_date(id_type, identifier), sex_of_resident_id(id_type, identifier)
 
 
 def downgrade() -> None:

@@ -12,6 +12,7 @@ from tests.factories import issuer_registration, outcome_record
 ROLES = ("anonymous", "issuer", "learner", "accreditor", "auditor", "admin")
 PUBLIC = set(ROLES)
 AUDIT = {"auditor", "admin"}
+STATISTICS = {"accreditor", "auditor", "admin"}
 PROGRAMME_ID = "ou-general"
 
 # (method, path, body, roles allowed). Paths refer to the log after setup (3 entries).
@@ -37,6 +38,8 @@ ENDPOINTS: list[tuple[str, str, object, set[str]]] = [
     ("POST", f"/v1/outcomes/{ISSUER_ID}/R-001001/revocation", "reason", {"issuer", "admin"}),
     ("GET", "/v1/awards/queue", None, {"accreditor", "admin"}),
     ("POST", "/v1/awards", "grant", {"accreditor", "admin"}),
+    ("GET", "/v1/statistics?group_by=year,sex", None, STATISTICS),
+    ("GET", "/v1/statistics/reports/enterprise_training?format=xlsx", None, STATISTICS),
 ]
 
 

@@ -1,5 +1,5 @@
 """Awards granted by accreditation staff, on both databases: the queue, the caps, one grant per
-outcome, revocation taking the grant back, replay and the offline bundle."""
+outcome, revocation taking the grant back, statistics, replay and the offline bundle."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from creditbank.privacy import normalise_identifier
 from creditbank.service.awards import QueueFilter
 from creditbank.service.bank import Bank
 from creditbank.service.context import Clock
+from creditbank.statistics.tables import FactFilter
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.awards import GrantRequest
@@ -111,6 +112,9 @@ async def test_grants_are_held_to_the_caps_once_per_outcome(bank: Bank) -> None:
     indices = await _seeded(bank)
     queue = await bank.awards.queue(ACCREDITOR, QueueFilter())
     assert [item.index for item in queue.outcomes] == indices[1:]
+    assert await bank.awards.awaiting(ACCREDITOR, indices[1]) == queue.outcomes[0]
+    with pytest.raises(NotFoundError):
+        await bank.awards.awaiting(ACCREDITOR, indices[0])  # awarded at deposit
     with pytest.raises(CapExceededError) as refused:
         await bank.awards.grant(ACCREDITOR, grant(2, "1.00"))
     assert (refused.value.cap, refused.value.remaining) == ("per_category_per_year", 50)
@@ -118,6 +122,8 @@ async def test_grants_are_held_to_the_caps_once_per_outcome(bank: Bank) -> None:
     accepted = await bank.awards.grant(ACCREDITOR, grant(2, "0.50"))
     assert (accepted.caps, accepted.cap_year_start) == ("community@1", datetime.date(2025, 9, 1))
     assert accepted.outcome_index == indices[1]
+    with pytest.raises(NotFoundError):
+        await bank.awards.awaiting(ACCREDITOR, indices[1])  # granted: no longer waiting
     with pytest.raises(AlreadyAwardedError):
         await bank.awards.grant(ADMIN, grant(2, "0.50"))
     with pytest.raises(AlreadyAwardedError):
@@ -154,9 +160,15 @@ async def test_a_grant_counts_until_its_outcome_is_revoked(bank: Bank) -> None:
         ("community.health", "3.00"),
     ]
     assert await _lifetime(bank, learner_ref) == 450
+    # The statistics count the grant (unsuppressed: the recount compares raw counts).
+    counted = await bank.statistics.verify(("category",), FactFilter())
+    assert counted.agrees
+    assert counted.from_projection.cells[("community.health",)].credits == 300
     assert (await replay_log(bank.engine)).differences == []
     await bank.revocations.revoke(ISSUER, ISSUER_ID, "R-000003", "录入错误")
     assert await _lifetime(bank, learner_ref) == 150
+    after = await bank.statistics.verify(("category",), FactFilter())
+    assert ("community.health",) not in after.from_projection.cells
     with pytest.raises(AlreadyRevokedError):
         await bank.awards.grant(ACCREDITOR, grant(3, "1.00"))
     assert (await replay_log(bank.engine)).differences == []

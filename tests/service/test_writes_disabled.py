@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import decimal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from creditbank.service.bank import Bank
 from creditbank.service.context import Clock
 from creditbank.service.imports.pipeline import ImportOptions
 from creditbank.storage import reads
+from creditbank.tokens import Principal
+from schemas.awards import GrantRequest
 from schemas.learners import CorrectionRequest, RecognitionApplication
 from tests.factories import issuer_registration, outcome_record, resident_id
 from tests.imports.files import csv_bytes, row
@@ -91,6 +94,17 @@ def _writes(bank: Bank, seeded: Seeded, recognition: int, tmp_path: Path) -> dic
         "correct_outcome": lambda: revocations.correct(
             seeded.issuer, ISSUER_ID, "R-000002", correction
         ),
+        "grant_award": lambda: bank.awards.grant(
+            Principal(role="accreditor"),
+            GrantRequest(
+                issuer_id=ISSUER_ID,
+                record_id="R-000088",
+                credits=decimal.Decimal("1"),
+                category="community.culture",
+                basis="认定办法",
+                reason="复核",
+            ),
+        ),
     }
 
 
@@ -107,6 +121,7 @@ WRITES = [
     "reverse_recognition",
     "revoke_outcome",
     "correct_outcome",
+    "grant_award",
 ]
 
 
@@ -125,6 +140,8 @@ async def test_every_write_is_refused_while_writes_are_disabled(
     recognition = granted.decisions[0].index
     assert recognition is not None
     await bank.standards.create_draft(SAFETY_2)
+    # An outcome no standard covers, for the grant to have something to grant credits to.
+    await bank.deposits.record_outcome(seeded.issuer, outcome_record(88, course_code="TAICHI-1"))
     writes = _writes(bank, seeded, recognition, tmp_path)
     before = await _size(bank)
 
@@ -150,6 +167,7 @@ TRANSACTIONS = {
     ("RecognitionDesk", "reverse"): "reverse_recognition",
     ("RevocationDesk", "revoke"): "revoke_outcome",
     ("RevocationDesk", "correct"): "correct_outcome",
+    ("AwardDesk", "grant"): "grant_award",
     ("ImportDesk", "_classify"): "import_local_file",  # and upload_import, through _run
     ("ImportDesk", "_staged"): "import_local_file",  # the same imports, placed under the lock
 }

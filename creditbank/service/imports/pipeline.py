@@ -33,11 +33,12 @@ from creditbank.imports.row_paths import ImportInput, RowPath, prepared_rows
 from creditbank.imports.signature import verify_file_signature
 from creditbank.imports.spreadsheet import open_sheet
 from creditbank.ledger.entries import SealedEntry
-from creditbank.outcomes import format_timestamp
+from creditbank.outcomes import demography, format_timestamp
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook, TotalKey
 from creditbank.service.imports.files import JobFiles, ResultsWriter, file_chunks
 from creditbank.service.imports.writer import OrderedWriter
+from creditbank.statistics.facts import Demographic
 from creditbank.storage import reads
 from creditbank.storage.append import AppendStream
 from creditbank.storage.import_rows import banked_records, has_banked, upsert_people
@@ -264,6 +265,7 @@ class _Database:
         self.writer = None if run.stream is None else OrderedWriter()
         self.spill = TotalsSpill(run.reader)
         self._read_seconds = 0.0
+        self.demography: dict[str, Demographic] = {}  # the file's learners: birth date, sex
 
     async def banked(self, record_ids: list[str]) -> dict[str, Banked]:
         started = time.perf_counter()
@@ -285,7 +287,9 @@ class _Database:
         with the learners' data, behind the writes already queued."""
         assert self.run.stream is not None
         assert self.writer is not None
-        placed = self.run.stream.sequence(chunk.entries, chunk.digests)
+        # Every learner of the file is in the people of the chunk that first names them.
+        self.demography.update(demography(chunk.people))
+        placed = self.run.stream.sequence(chunk.entries, chunk.digests, self.demography)
         for offset, result in enumerate(chunk.recorded):
             result.index = placed.first_index + offset
         connection, people = self.run.connection, chunk.people
