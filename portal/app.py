@@ -22,11 +22,13 @@ from portal import i18n, vocabulary
 from portal.pages.accreditor import AccreditorPages
 from portal.pages.admin import AdminPages
 from portal.pages.auditor import AuditorPages
+from portal.pages.awards import AwardPages
 from portal.pages.invitations import InvitationPages
 from portal.pages.issuer import ImportPages, OutcomePages
 from portal.pages.learner import LearnerPages
 from portal.pages.public import PublicPages
 from portal.pages.signin import SignInPages
+from portal.pages.statistics import StatisticsPages
 
 __all__ = ["csrf_config", "portal_handlers", "template_config"]
 
@@ -83,4 +85,6 @@ def portal_handlers() -> list[ControllerRouterHandler]:
         AccreditorPages,
         AuditorPages,
         AdminPages,
+        AwardPages,
+        StatisticsPages,
     ]

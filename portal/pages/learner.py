@@ -75,6 +75,11 @@ class LearnerPages(PageController):
         # The receipt first: for anyone but the outcome's learner it is a 404, before any read.
         receipt, checkpoint = await log.checked_receipt(principal, index)
         item, recognitions = await archives.outcome(principal, account.learner_ref or "", index)
+        grant_receipt, grant_checkpoint = (None, None)
+        if item.granted is not None:  # the decision granting its credits, checked the same way
+            grant_receipt, grant_checkpoint = await log.checked_receipt(
+                principal, item.granted.index
+            )
         return await page(
             request,
             "outcome.html",
@@ -83,6 +88,8 @@ class LearnerPages(PageController):
             receipt=receipt,
             checkpoint=checkpoint,
             recognitions=recognitions,
+            grant_receipt=grant_receipt,
+            grant_checkpoint=grant_checkpoint,
         )
 
     @get("/archive/export")

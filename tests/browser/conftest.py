@@ -144,12 +144,25 @@ def start_service(tmp_path: Path, database_url: str | None = None) -> Service:
     assert token, "".join(output)
     assert link, "".join(output)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVICE_READY_SECONDS
     with httpx.Client(base_url=url, timeout=5) as client:
-        while client.get("/healthz").status_code != 200:
+        while not _ready(client):
+            assert time.monotonic() < deadline, "".join(output)
             time.sleep(0.1)
     return Service(
         url=url, env=env, admin_token=token, admin_link=link, process=process, output=output
     )
+
+
+SERVICE_READY_SECONDS = 60
+
+
+def _ready(client: httpx.Client) -> bool:
+    """Whether the service answers ready; the banner can come before the socket listens."""
+    try:
+        return client.get("/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ARTIFACTS, Service, screenshot, start_service
+from tests.browser.records import WAITING, import_training_year
 from tests.cli import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -205,6 +206,49 @@ def test_an_accreditor_fixes_a_draft_simulates_and_publishes(
 
 
 @pytest.mark.slow
+def test_an_accreditor_grants_credits_then_reads_the_statistics(
+    service: Service, tmp_path: Path, browser: Browser
+) -> None:
+    """From the queue, a record no standard covered is granted credits; the statistics page
+    groups by age band with its chart, and the enterprise return shows its tables and charts
+    and downloads as a workbook (pictured for the README)."""
+    prepare_bank(service)
+    import_training_year(service, tmp_path, ISSUER)
+    page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
+    _sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
+    page.get_by_role("link", name="待认定").click()
+    waiting = int(re.sub(r"\D", "", page.locator("#total").inner_text()))
+    assert waiting >= WAITING, "the lean-production records wait"
+    page.locator("main table a").first.click()
+    page.locator("#f-credits").fill("0.5")
+    page.locator("#f-category").fill("vocational.lean")
+    page.locator("#f-basis").fill("企业职工培训学分认定办法")
+    page.locator("#f-reason").fill("精益生产课程经评审认定")
+    page.get_by_role("button", name="确认认定").click()
+    page.wait_for_url(re.compile(r".*/awards\?granted=\d+$"))
+    expect(page.locator("#granted")).to_be_visible()
+    expect(page.locator("#total")).to_contain_text(str(waiting - 1))
+    page.get_by_role("link", name="统计", exact=True).click()
+    page.locator("#f-group_by-1").select_option("age_band")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("table.stats")).to_be_visible()
+    expect(page.locator("figure.chart svg")).to_be_visible()
+    page.locator("a[href='/statistics/reports']").first.click()
+    page.get_by_role("link", name="企业职工培训汇总").click()
+    page.locator("#f-year").fill("2026")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("2026")
+    expect(page.locator("figure.chart svg").first).to_be_visible()
+    by_age = page.locator("section#part-by_age_band")
+    expect(by_age.locator("tr[data-key='2026|35_44'] td").first).to_have_text(re.compile(r"^\d+$"))
+    # Kept with the other pictures; docs/screenshots/statistics-report-zh.png is a copy of it.
+    by_age.screenshot(path=str(ARTIFACTS / "zh-CN" / "statistics-report-chart.png"))
+    with page.expect_download() as download_info:
+        page.locator("a[href*='enterprise_training.xlsx?year=2026']").click()
+    assert download_info.value.suggested_filename == "enterprise_training.xlsx"
+
+
+@pytest.mark.slow
 def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
     service: Service, browser: Browser
 ) -> None:
@@ -230,11 +274,12 @@ def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_every_page_is_accessible_and_pictured(
-    service: Service, language: str, browser: Browser
+    service: Service, language: str, tmp_path: Path, browser: Browser
 ) -> None:
     """axe-core finds nothing serious or critical on any page, in either language; every page
     is photographed, also at phone width."""
     prepare_bank(service)
+    import_training_year(service, tmp_path, ISSUER)
     codes = service.codes(FIRST_LEARNER)
     anonymous = browser.new_context(locale=language).new_page()
     for name, path in (
@@ -297,6 +342,31 @@ def test_every_page_is_accessible_and_pictured(
     visit(accreditor, "standard-form-errors")
     accreditor.goto(service.url + "/standards/enterprise-safety-training/1")
     visit(accreditor, "standard")
+    accreditor.goto(service.url + "/awards")
+    visit(accreditor, "awards")
+    accreditor.locator("main table a").first.click()
+    visit(accreditor, "award")
+    accreditor.locator("#f-credits").fill("1.255")
+    accreditor.locator("#f-category").fill("Lean")
+    accreditor.locator("#f-basis").fill("-")
+    accreditor.locator("#f-reason").fill("-")
+    accreditor.locator("main form button[type=submit]").click()
+    expect(accreditor.locator("#e-credits")).to_be_visible()
+    visit(accreditor, "award-errors")
+    for name, path in (
+        ("statistics", "/statistics?group_by=age_band&group_by=sex"),
+        ("statistics-chart", "/statistics?group_by=age_band"),
+        ("statistics-errors", "/statistics?group_by=shoe_size&year=20x5"),
+        ("reports", "/statistics/reports"),
+        ("report", "/statistics/reports/enterprise_training"),
+    ):
+        accreditor.goto(service.url + path)
+        visit(accreditor, name)
+    statistics_phone = phone.new_page()
+    _sign_in_staff(statistics_phone, service.staff_link("auditor", "aud-phone"))
+    for path in ("/statistics?group_by=age_band", "/statistics/reports/enterprise_training"):
+        statistics_phone.goto(service.url + path)
+        assert statistics_phone.evaluate("document.documentElement.scrollWidth") <= 360 + 1, path
 
     auditor = browser.new_context(locale=language).new_page()
     _sign_in_staff(auditor, service.staff_link("auditor", "aud"))
@@ -309,8 +379,8 @@ def test_every_page_is_accessible_and_pictured(
 
 @pytest.mark.slow
 def test_the_pages_work_without_script(service: Service, browser: Browser) -> None:
-    """With JavaScript off: an officer's trial run is followed by the page's Refresh link, and
-    the auditor's entry form still reaches its entry."""
+    """With JavaScript off: an officer's trial run is followed by the page's Refresh link, the
+    auditor's entry form still reaches its entry, and the statistics form groups the table."""
     prepare_bank(service, with_import=False)
     officer = browser.new_context(locale="en", java_script_enabled=False).new_page()
     _sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
@@ -330,3 +400,9 @@ def test_the_pages_work_without_script(service: Service, browser: Browser) -> No
     auditor.locator("#entry-form button").click()
     auditor.wait_for_url("**/audit/entries/2")
     expect(auditor.locator(".verified")).to_be_visible()
+    auditor.goto(service.url + "/statistics")
+    auditor.locator("#f-group_by-1").select_option("issuer_kind")
+    auditor.get_by_role("button", name="Show").click()
+    auditor.wait_for_url(re.compile(r".*/statistics\?group_by=issuer_kind.*"))
+    expect(auditor.locator("#f-group_by-1")).to_have_value("issuer_kind")
+    expect(auditor.locator("#result")).to_be_visible()
