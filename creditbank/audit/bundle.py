@@ -29,6 +29,7 @@ from typing import TypeVar
 import msgspec
 
 from creditbank import limits
+from creditbank.audit.bundle_source import about, check_documents, kind_of, source_of
 from creditbank.audit.verification import VerificationError, expected_origin, open_trusted
 from creditbank.errors import CanonicalError, NoteError, ProofError
 from creditbank.learners.archive import ArchiveFilter, ArchiveSource, build_archive
@@ -38,15 +39,7 @@ from creditbank.ledger.hashing import leaf_hash
 from creditbank.ledger.merkle import verify_inclusion
 from creditbank.ledger.note import VerifierKey, decode_base64
 from schemas.entries import (
-    AwardGranted,
     Entry,
-    IssuerRegistered,
-    OutcomeRecorded,
-    OutcomeRevoked,
-    ProgrammePublished,
-    RecognitionGranted,
-    RecognitionReversed,
-    StandardPublished,
 )
 from schemas.learners import (
     Archive,
@@ -58,19 +51,9 @@ from schemas.learners import (
     RevocationView,
     bundle_format,
 )
-from schemas.standards import standard_name
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
-_archive_kinds = (
-    OutcomeRecorded,
-    OutcomeRevoked,
-    AwardGranted,
-    RecognitionGranted,
-    RecognitionReversed,
-)
-# The entries behind the names, titles and validity an archive shows: anyone's, not the learner's.
-_document_kinds = (IssuerRegistered, StandardPublished, ProgrammePublished)
 _Indexed = TypeVar("_Indexed", ArchiveOutcome, ArchiveRecognition)
 
 
@@ -101,7 +84,7 @@ def verify_bundle(
     verifiers = trusted if trusted is not None else _bundle_keys(bundle.verifier_keys)
     checkpoint = _open_checkpoint(bundle.checkpoint, verifiers, origin)
     entries = _verified_entries(bundle.entries, checkpoint)
-    source = _source(bundle.archive, entries)
+    source = source_of(bundle.archive, entries)
     _check_archive(bundle.archive, source, checkpoint, entries)
     return VerifiedBundle(
         checkpoint=checkpoint,
@@ -145,7 +128,7 @@ def _verified_entries(items: list[BundleEntry], checkpoint: Checkpoint) -> dict[
     entries: dict[int, Entry] = {}
     for item in items:
         if item.index in entries:
-            raise _about(item.index, "listed twice")
+            raise about(item.index, "listed twice")
         entries[item.index] = _verified_entry(item, checkpoint)
     return entries
 
@@ -153,7 +136,7 @@ def _verified_entries(items: list[BundleEntry], checkpoint: Checkpoint) -> dict[
 def _verified_entry(item: BundleEntry, checkpoint: Checkpoint) -> Entry:
     body = decode_base64(item.body)
     if body is None or len(body) > limits.entry_bytes_max:
-        raise _about(item.index, "body is not standard base64 of at most 65,535 bytes")
+        raise about(item.index, "body is not standard base64 of at most 65,535 bytes")
     proof = [decode_base64(text) for text in item.proof]
     # The proof is checked before the body is decoded: a changed byte is reported as what it
     # is, bytes the checkpoint does not cover, whether or not they still parse.
@@ -163,117 +146,13 @@ def _verified_entry(item: BundleEntry, checkpoint: Checkpoint) -> Entry:
         hashes = [node for node in proof if node is not None]  # all of them; typed as bytes
         verify_inclusion(leaf_hash(body), item.index, checkpoint.size, hashes, checkpoint.root)
     except ProofError as error:
-        raise _about(
+        raise about(
             item.index, f"inclusion proof does not verify against the checkpoint ({error.message})"
         ) from None
     try:
         return open_entry(body)
     except CanonicalError as error:
-        raise _about(item.index, f"not a canonical entry: {error.message}") from None
-
-
-def _source(archive: Archive, entries: Mapping[int, Entry]) -> ArchiveSource:
-    """What ``build_archive`` needs, from the verified entries; each must be this learner's."""
-    source = ArchiveSource(
-        learner_ref=archive.learner_ref, tree_size=archive.tree_size, today=archive.as_of
-    )
-    # Ascending order: a revocation or reversal always comes after the entry it refers to.
-    for index, entry in sorted(entries.items()):
-        if isinstance(entry, _document_kinds):
-            _add_document(source, entry)
-            continue
-        if not isinstance(entry, _archive_kinds):
-            raise _about(index, f"{_kind(entry)} entries have no place in a learner's archive")
-        if entry.learner_ref != archive.learner_ref:
-            raise _about(
-                index, f"is about another learner ({entry.learner_ref}), not {archive.learner_ref}"
-            )
-        if isinstance(entry, OutcomeRecorded):
-            source.outcomes[index] = entry
-        elif isinstance(entry, RecognitionGranted):
-            for used in entry.outcomes:
-                if used not in source.outcomes:
-                    raise _about(
-                        index, f"recognises outcome {used}, which is not an outcome in the bundle"
-                    )
-            source.recognitions[index] = entry
-        elif isinstance(entry, OutcomeRevoked):
-            _add_revocation(source, index, entry)
-        elif isinstance(entry, AwardGranted):
-            _add_grant(source, index, entry)
-        else:
-            _add_reversal(source, index, entry)
-    return source
-
-
-def _add_document(
-    source: ArchiveSource, entry: IssuerRegistered | StandardPublished | ProgrammePublished
-) -> None:
-    if isinstance(entry, IssuerRegistered):
-        source.issuer_names[entry.issuer_id] = entry.name
-    elif isinstance(entry, StandardPublished):
-        source.standards[standard_name(entry.standard.id, entry.standard.version)] = entry.standard
-    else:
-        source.programmes[(entry.programme.id, entry.programme.version)] = entry.programme
-
-
-def _check_documents(source: ArchiveSource) -> None:
-    """Every issuer, standard and programme the archive names has its entry in the bundle."""
-    for index, outcome in sorted(source.outcomes.items()):
-        if outcome.issuer_id not in source.issuer_names:
-            raise _about(index, f"issuer {outcome.issuer_id}'s registration is not in the bundle")
-        named = outcome.award.standard if outcome.award is not None else None
-        if index in source.grants:
-            named = source.grants[index][1].standard
-        if named is not None and named not in source.standards:
-            raise _about(index, f"the publication of standard {named} is not in the bundle")
-    for index, grant in sorted(source.recognitions.items()):
-        if (grant.programme_id, grant.programme_version) not in source.programmes:
-            raise _about(
-                index,
-                "the publication of programme "
-                f"{standard_name(grant.programme_id, grant.programme_version)} "
-                "is not in the bundle",
-            )
-
-
-def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) -> None:
-    outcome = source.outcomes.get(entry.outcome_index)
-    if outcome is None:
-        raise _about(
-            index, f"revokes entry {entry.outcome_index}, which is not an outcome in the bundle"
-        )
-    if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
-        raise _about(index, f"names a different record than outcome {entry.outcome_index}")
-    if entry.outcome_index in source.revocations:
-        raise _about(index, f"revokes outcome {entry.outcome_index} a second time")
-    source.revocations[entry.outcome_index] = (index, entry)
-
-
-def _add_grant(source: ArchiveSource, index: int, entry: AwardGranted) -> None:
-    """A grant gives an outcome of the bundle, recorded without an award, its only award."""
-    outcome = source.outcomes.get(entry.outcome_index)
-    if outcome is None:
-        raise _about(
-            index, f"grants entry {entry.outcome_index}, which is not an outcome in the bundle"
-        )
-    if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
-        raise _about(index, f"names a different record than outcome {entry.outcome_index}")
-    if outcome.award is not None or entry.outcome_index in source.grants:
-        raise _about(index, f"grants outcome {entry.outcome_index}, which holds an award already")
-    if entry.outcome_index in source.revocations:
-        raise _about(index, f"grants outcome {entry.outcome_index} after its revocation")
-    source.grants[entry.outcome_index] = (index, entry)
-
-
-def _add_reversal(source: ArchiveSource, index: int, entry: RecognitionReversed) -> None:
-    if entry.recognition_index not in source.recognitions:
-        raise _about(
-            index, f"reverses entry {entry.recognition_index}, not a recognition in the bundle"
-        )
-    if entry.recognition_index in source.reversals:
-        raise _about(index, f"reverses recognition {entry.recognition_index} a second time")
-    source.reversals[entry.recognition_index] = (index, entry)
+        raise about(item.index, f"not a canonical entry: {error.message}") from None
 
 
 def _check_archive(
@@ -289,7 +168,7 @@ def _check_archive(
             f"the archive shows {len(archive.outcomes)} of its {archive.outcomes_total} outcomes; "
             "a bundle must hold them all"
         )
-    _check_documents(source)
+    check_documents(source)
     rebuilt = build_archive(source, ArchiveFilter(page_size=max(1, len(source.outcomes))))
     # Recognitions first: a missing reversal is reported as such, not as the recognised_by of
     # every outcome it would have freed.
@@ -356,7 +235,7 @@ def _check_link(
             "which is not such an entry in the bundle"
         )
     if stated is None and real is not None:
-        raise _about(real.index, f"{what} was {change} by this entry; the archive does not say so")
+        raise about(real.index, f"{what} was {change} by this entry; the archive does not say so")
 
 
 def _check_same_indices(
@@ -369,12 +248,12 @@ def _check_same_indices(
     if missing := claimed.keys() - actual.keys():
         index = min(missing)
         found = entries.get(index)
-        problem = "is not in the bundle" if found is None else f"is a {_kind(found)}"
+        problem = "is not in the bundle" if found is None else f"is a {kind_of(found)}"
         raise VerificationError(
             f"archive {kind.split('.')[0]} {index}: its {kind} entry {problem}", index=index
         )
     if unshown := actual.keys() - claimed.keys():
-        raise _about(min(unshown), f"this learner's {kind}, which the archive does not show")
+        raise about(min(unshown), f"this learner's {kind}, which the archive does not show")
 
 
 def _check_fields(what: str, claimed: msgspec.Struct, actual: msgspec.Struct, index: int) -> None:
@@ -404,11 +283,3 @@ def _shown(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_shown(item) for item in value) + "]"
     return str(value)
-
-
-def _kind(entry: Entry) -> str:
-    return str(type(entry).__struct_config__.tag)
-
-
-def _about(index: int, problem: str) -> VerificationError:
-    return VerificationError(f"entry {index}: {problem}", index=index)

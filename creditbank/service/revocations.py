@@ -125,17 +125,7 @@ class RevocationDesk:
             )
         entry = open_entry(await reads.entry(connection, found.entry_index))
         assert isinstance(entry, OutcomeRecorded)
-        deltas: Deltas = []
-        if entry.award is not None:
-            standards = await learner_reads.standards_by_name(connection, [entry.award.standard])
-            deltas = [
-                (key, -amount)
-                for key, amount in award_deltas(entry, standards[entry.award.standard])
-            ]
-        elif found.award_index is not None:
-            grant = open_entry(await reads.entry(connection, found.award_index))
-            assert isinstance(grant, AwardGranted)
-            deltas = [(key, -amount) for key, amount in granted_deltas(grant)]
+        deltas = await _taken_back(connection, entry, found.award_index)
         now = format_timestamp(self._context.now())
         entries: Entries = [
             SealedEntry(
@@ -167,6 +157,23 @@ class RevocationDesk:
                 )
             )
         return entries, deltas
+
+
+async def _taken_back(
+    connection: AsyncConnection, entry: OutcomeRecorded, award_index: int | None
+) -> Deltas:
+    """The negative of what the outcome's award added to the totals: the award decided at
+    deposit (recomputed with its standard), or the one granted later (from its entry)."""
+    if entry.award is not None:
+        standards = await learner_reads.standards_by_name(connection, [entry.award.standard])
+        added = award_deltas(entry, standards[entry.award.standard])
+    elif award_index is not None:
+        grant = open_entry(await reads.entry(connection, award_index))
+        assert isinstance(grant, AwardGranted)
+        added = granted_deltas(grant)
+    else:
+        added = ()
+    return [(key, -amount) for key, amount in added]
 
 
 def _revocation_accepted(first: int, reversals: int, replacement: int | None) -> RevocationAccepted:

@@ -7,91 +7,25 @@ printed admin token, and the CLI.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import ARTIFACTS, Service, screenshot, start_service
+from tests.browser.pages import (
+    EXAMPLES,
+    FIRST_LEARNER,
+    ISSUER,
+    SECOND_LEARNER,
+    activate,
+    prepare_bank,
+    sign_in_staff,
+)
 from tests.browser.records import WAITING, import_training_year
-from tests.cli import ROOT
-
-EXAMPLES = ROOT / "examples"
-ISSUER = "acme-training"
-# Two learners of examples/imports/enterprise-training.csv.
-FIRST_LEARNER = "110105198503121015"
-SECOND_LEARNER = "110105199007011022"
-PASSWORD = "my garden 2026"
-_axe = Axe()
-
-
-def accessible(page: Page) -> None:
-    """No serious or critical axe-core finding on the page as it is now; lesser ones are
-    written to ``tests/artifacts/axe-lesser-findings.ndjson`` for review."""
-    results = _axe.run(page)
-    findings = [
-        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
-        for violation in results.response["violations"]
-    ]
-    serious = [finding for finding in findings if finding[1] in ("serious", "critical")]
-    assert not serious, f"{page.url}: {serious}"
-    lesser = [finding for finding in findings if finding not in serious]
-    if lesser:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        with (ARTIFACTS / "axe-lesser-findings.ndjson").open("a", encoding="utf-8") as log:
-            log.write(json.dumps({"url": page.url, "findings": lesser}) + "\n")
-
-
-def visit(page: Page, name: str) -> None:
-    """Check the page and keep its picture."""
-    accessible(page)
-    screenshot(page, name)
-
-
-def prepare_bank(service: Service, *, with_import: bool = True) -> None:
-    """An issuer, the example standards and programme, and (unless the journey imports it
-    itself) the example enterprise file."""
-    with service.api() as api:
-        response = api.post(
-            "/v1/issuers/",
-            json={"issuer_id": ISSUER, "name": "华东精密制造有限公司", "kind": "enterprise"},
-        )
-        assert response.status_code == 201, response.text
-    standards = EXAMPLES / "standards"
-    for name in (
-        "enterprise-safety-training.toml",
-        "community-elderly-courses.toml",
-        "vocational-certificates.toml",
-    ):
-        service.cli("standards", "publish", str(standards / name))
-    service.cli("programmes", "publish", str(standards / "programme-open-university-admin.toml"))
-    if with_import:
-        example = EXAMPLES / "imports" / "enterprise-training.csv"
-        service.cli("import", str(example), "--issuer", ISSUER)
-
-
-def activate(page: Page, service: Service, id_number: str, code: str) -> None:
-    page.goto(service.url + "/activate")
-    page.get_by_label(re.compile("证件号码|ID number")).fill(id_number)
-    page.get_by_label(re.compile("激活码|Activation code")).fill(code)
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("form[action='/activate'] button[type=submit]").click()
-    page.wait_for_url("**/archive")
-
-
-def _sign_in_staff(page: Page, link: str) -> None:
-    """Set the password from a staff account's one-time link (which also signs in)."""
-    page.goto(link)
-    page.locator("#f-password").fill(PASSWORD)
-    page.locator("#f-password_again").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.slow
@@ -152,7 +86,7 @@ def test_an_issuer_officer_tries_a_gb18030_file_then_commits(
     row report, commit; the committed import is in the history."""
     prepare_bank(service, with_import=False)
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
-    _sign_in_staff(page, service.staff_link("issuer", "hr", ISSUER))
+    sign_in_staff(page, service.staff_link("issuer", "hr", ISSUER))
     page.wait_for_url("**/imports")
     page.locator("#f-file").set_input_files(
         str(EXAMPLES / "imports" / "enterprise-training-gb18030.csv")
@@ -182,7 +116,7 @@ def test_an_accreditor_fixes_a_draft_simulates_and_publishes(
     """A mistake is shown beside its field; fixed, the draft simulates and publishes."""
     prepare_bank(service)
     page = browser.new_context(locale="en").new_page()
-    _sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
+    sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
     page.wait_for_url("**/standards")
     page.goto(service.url + "/standards/new")
     page.locator("#f-id").fill("community.reading")
@@ -215,7 +149,7 @@ def test_an_accreditor_grants_credits_then_reads_the_statistics(
     prepare_bank(service)
     import_training_year(service, tmp_path, ISSUER)
     page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()
-    _sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
+    sign_in_staff(page, service.staff_link("accreditor", "accreditor"))
     page.get_by_role("link", name="待认定").click()
     waiting = int(re.sub(r"\D", "", page.locator("#total").inner_text()))
     assert waiting >= WAITING, "the lean-production records wait"
@@ -255,7 +189,7 @@ def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
     """The auditor's check of entry 1 passes; a form posted without the CSRF token is 403."""
     prepare_bank(service)
     page = browser.new_context(locale="zh-CN").new_page()
-    _sign_in_staff(page, service.staff_link("auditor", "auditor"))
+    sign_in_staff(page, service.staff_link("auditor", "auditor"))
     page.wait_for_url("**/audit")
     page.locator("#f-index").fill("1")
     page.locator("#entry-form button").click()
@@ -272,118 +206,12 @@ def test_an_auditor_checks_an_entry_and_a_form_without_its_token_is_refused(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("language", ["zh-CN", "en"])
-def test_every_page_is_accessible_and_pictured(
-    service: Service, language: str, tmp_path: Path, browser: Browser
-) -> None:
-    """axe-core finds nothing serious or critical on any page, in either language; every page
-    is photographed, also at phone width."""
-    prepare_bank(service)
-    import_training_year(service, tmp_path, ISSUER)
-    codes = service.codes(FIRST_LEARNER)
-    anonymous = browser.new_context(locale=language).new_page()
-    for name, path in (
-        ("home", "/"),
-        ("catalogue", "/catalogue"),
-        ("log", "/log"),
-        ("signin", "/signin"),
-        ("signin-learner", "/signin/learner"),
-        ("activate", "/activate"),
-        ("not-found", "/no-such-page"),
-    ):
-        anonymous.goto(service.url + path)
-        visit(anonymous, name)
-    phone = browser.new_context(locale=language, viewport={"width": 360, "height": 740})
-    narrow = phone.new_page()
-    narrow.goto(service.url + "/catalogue")
-    visit(narrow, "catalogue-phone")
-    assert narrow.evaluate("document.documentElement.scrollWidth") <= 360 + 1
-    # 200% zoom: the same CSS pixels as a window half as wide; nothing may need sideways scrolling.
-    zoomed = browser.new_context(
-        locale=language, viewport={"width": 640, "height": 400}, device_scale_factor=2
-    ).new_page()
-    for path in ("/", "/catalogue", "/log", "/activate"):
-        zoomed.goto(service.url + path)
-        assert zoomed.evaluate("document.documentElement.scrollWidth") <= 640 + 1, path
-
-    learner = browser.new_context(locale=language).new_page()
-    activate(learner, service, FIRST_LEARNER, codes[FIRST_LEARNER[-4:]])
-    visit(learner, "archive")
-    learner.locator("table a").first.click()
-    visit(learner, "outcome")
-    learner.goto(service.url + "/recognition")
-    visit(learner, "recognition")
-    learner.locator("form[action='/recognition'] button").first.click()
-    visit(learner, "recognition-result")
-
-    admin = browser.new_context(locale=language).new_page()
-    _sign_in_staff(admin, service.admin_link)
-    visit(admin, "admin")
-    admin.goto(service.url + "/invitations")
-    visit(admin, "invitations")
-
-    officer = browser.new_context(locale=language).new_page()
-    _sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
-    visit(officer, "imports")
-    officer.locator("#f-file").set_input_files(
-        str(EXAMPLES / "imports" / "enterprise-training.csv")
-    )
-    officer.locator("main form[action='/imports'] button[type=submit]").click()
-    expect(officer.locator("#counts")).to_be_visible(timeout=30_000)
-    visit(officer, "import")
-    officer.goto(service.url + "/outcomes/revoke")
-    visit(officer, "revoke")
-
-    accreditor = browser.new_context(locale=language).new_page()
-    _sign_in_staff(accreditor, service.staff_link("accreditor", "acc"))
-    visit(accreditor, "standards")
-    accreditor.goto(service.url + "/standards/new")
-    accreditor.locator("main form button[type=submit]").click()
-    visit(accreditor, "standard-form-errors")
-    accreditor.goto(service.url + "/standards/enterprise-safety-training/1")
-    visit(accreditor, "standard")
-    accreditor.goto(service.url + "/awards")
-    visit(accreditor, "awards")
-    accreditor.locator("main table a").first.click()
-    visit(accreditor, "award")
-    accreditor.locator("#f-credits").fill("1.255")
-    accreditor.locator("#f-category").fill("Lean")
-    accreditor.locator("#f-basis").fill("-")
-    accreditor.locator("#f-reason").fill("-")
-    accreditor.locator("main form button[type=submit]").click()
-    expect(accreditor.locator("#e-credits")).to_be_visible()
-    visit(accreditor, "award-errors")
-    for name, path in (
-        ("statistics", "/statistics?group_by=age_band&group_by=sex"),
-        ("statistics-chart", "/statistics?group_by=age_band"),
-        ("statistics-errors", "/statistics?group_by=shoe_size&year=20x5"),
-        ("reports", "/statistics/reports"),
-        ("report", "/statistics/reports/enterprise_training"),
-    ):
-        accreditor.goto(service.url + path)
-        visit(accreditor, name)
-    statistics_phone = phone.new_page()
-    _sign_in_staff(statistics_phone, service.staff_link("auditor", "aud-phone"))
-    for path in ("/statistics?group_by=age_band", "/statistics/reports/enterprise_training"):
-        statistics_phone.goto(service.url + path)
-        assert statistics_phone.evaluate("document.documentElement.scrollWidth") <= 360 + 1, path
-
-    auditor = browser.new_context(locale=language).new_page()
-    _sign_in_staff(auditor, service.staff_link("auditor", "aud"))
-    visit(auditor, "audit")
-    auditor.goto(service.url + "/audit/entries/2")
-    visit(auditor, "audit-entry")
-    auditor.goto(service.url + "/audit/consistency?from=1&to=2")
-    visit(auditor, "audit-consistency")
-
-
-@pytest.mark.slow
 def test_the_pages_work_without_script(service: Service, browser: Browser) -> None:
     """With JavaScript off: an officer's trial run is followed by the page's Refresh link, the
     auditor's entry form still reaches its entry, and the statistics form groups the table."""
     prepare_bank(service, with_import=False)
     officer = browser.new_context(locale="en", java_script_enabled=False).new_page()
-    _sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
+    sign_in_staff(officer, service.staff_link("issuer", "hr", ISSUER))
     officer.locator("#f-file").set_input_files(
         str(EXAMPLES / "imports" / "enterprise-training.csv")
     )
@@ -395,7 +223,7 @@ def test_the_pages_work_without_script(service: Service, browser: Browser) -> No
         officer.get_by_role("link", name="Refresh").click()
     expect(officer.locator("#counts")).to_be_visible()
     auditor = browser.new_context(locale="en", java_script_enabled=False).new_page()
-    _sign_in_staff(auditor, service.staff_link("auditor", "aud"))
+    sign_in_staff(auditor, service.staff_link("auditor", "aud"))
     auditor.locator("#f-index").fill("2")
     auditor.locator("#entry-form button").click()
     auditor.wait_for_url("**/audit/entries/2")

@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import decimal
-import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from creditbank.storage.tables import outcome, recognition, recognition_use
 from creditbank.tokens import Principal
 from schemas.awards import GrantRequest
 from schemas.learners import Archive, RecognitionApplication
-from tests.conftest import ORIGIN, Templates, _pg_admin, _pg_url
+from tests.conftest import ORIGIN
 from tests.factories import issuer_registration, outcome_record, resident_id
 from tests.learners.seed import ISSUER_ID, NOW, PROGRAMME, SAFETY, TODAY
 from tests.learners.stateful_model import (
@@ -69,29 +68,6 @@ ISSUER = Principal(role="issuer", issuer_id=ISSUER_ID)
 ADMIN = Principal(role="admin")
 ACCREDITOR = Principal(role="accreditor")
 REPLAY_EVERY = 3  # steps between log replays; the teardown replays once more
-
-
-# A fresh database per example ------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_database(backend: str, templates: Templates, directory: Path) -> Iterator[str]:
-    """Like conftest's ``database_url``, but callable once per hypothesis example."""
-    if backend == "sqlite":
-        folder = Path(tempfile.mkdtemp(dir=directory))
-        shutil.copyfile(templates.sqlite_file, folder / "creditbank.db")
-        try:
-            yield f"sqlite+aiosqlite:///{folder / 'creditbank.db'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    assert templates.pg_template is not None, templates.pg_error
-    name = f"creditbank_test_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates.pg_template}"))
-    try:
-        yield _pg_url(name)
-    finally:
-        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @dataclass

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.conftest import REQUIRE_PG, Templates
-from tests.learners.stateful_machine import LedgerMachine, fresh_database
+from tests.conftest import REQUIRE_PG, Templates, fresh_database
+from tests.learners.stateful_machine import LedgerMachine
 
 LedgerMachine.TestCase.settings = settings(max_examples=15, stateful_step_count=15, deadline=None)
 
