@@ -22,6 +22,7 @@ from creditbank.errors import MalformedError
 from creditbank.limits import learner_name_chars_max, title_chars_max
 from creditbank.privacy import Pseudonymizer, normalise_identifier
 from creditbank.statistics.facts import Demographic, sex_of_resident_id
+from creditbank.statistics.tables import ALL as MARGIN
 from schemas.api import IssuerRegistration, OutcomeRecord
 from schemas.entries import IssuerRegistered, OutcomeRecorded
 
@@ -263,6 +264,9 @@ def entry_for_issuer(
 ) -> IssuerRegistered:
     if registration.public_key is not None:
         _check_public_key(registration.public_key)
+    if registration.district is not None and registration.district.strip() == MARGIN:
+        # Statistics print "*" for "all districts"; a district of that name would be one of them.
+        raise MalformedError("district", f"{MARGIN!r} is not a street or town")
     return IssuerRegistered(
         issuer_id=registration.issuer_id,
         name=_text(registration.name, "name"),

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from creditbank.errors import MalformedError
 from creditbank.ledger.entries import SealedEntry, open_entry
-from creditbank.outcomes import identifier_text, normalise_outcome
+from creditbank.outcomes import entry_for_issuer, identifier_text, normalise_outcome
 from creditbank.privacy import Pseudonymizer
-from schemas.api import OutcomeRecord
+from schemas.api import IssuerRegistration, OutcomeRecord
 from tests.factories import resident_id
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
@@ -109,3 +109,14 @@ def test_accepted_identifiers_are_nfc_and_equal_forms_are_one_identifier(text: s
         return
     assert unicodedata.is_normalized("NFC", composed)
     assert identifier_text(unicodedata.normalize("NFD", text), "record_id") == composed
+
+
+@pytest.mark.parametrize("district", ["*", " * "])
+def test_a_district_named_like_the_statistics_margin_is_refused(district: str) -> None:
+    """Statistics print "*" for "every street or town": no district may be called that."""
+    registration = IssuerRegistration(
+        issuer_id="east", name="东区社区学校", kind="community_school", district=district
+    )
+    with pytest.raises(MalformedError) as refused:
+        entry_for_issuer(registration, now=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    assert refused.value.field == "district"
