@@ -67,7 +67,9 @@ class StatisticsController(Controller):
         answer = await statistics.table(principal, dimensions, where, at)
         spec = ad_hoc_spec(dimensions, where)
         if format == "csv":
-            return _download(table_csv(answer.table, lang), CSV, "statistics.csv")
+            return _download(
+                table_csv(answer.table, answer.provenance, lang), CSV, "statistics.csv"
+            )
         if format == "xlsx":
             content = table_xlsx(answer.table, spec, answer.provenance, lang)
             return _download(content, XLSX, "statistics.xlsx")

@@ -119,7 +119,7 @@ def _rendered_table(
     if arguments.format == "xlsx":
         return table_xlsx(answer.table, spec, answer.provenance, arguments.lang)
     if arguments.format == "csv":
-        return table_csv(answer.table, arguments.lang)
+        return table_csv(answer.table, answer.provenance, arguments.lang)
     text = _text(answer.table, arguments.lang)
     return (text + "\n" + _footer(answer.table.k, answer.provenance, arguments.lang)).encode()
 

@@ -50,9 +50,18 @@ def _table_rows(table: SuppressedTable, language: Language) -> list[list[str]]:
     return rows
 
 
-def table_csv(table: SuppressedTable, language: Language = "zh") -> bytes:
-    """One table: the header and one row per cell (margins as 合计 / Total)."""
-    return _encode(_table_rows(table, language))
+def _closing(k: int, provenance: Provenance, language: Language) -> list[list[str]]:
+    """Under the figures: what the marker means, the tree size counted, and the checkpoint
+    signed at that size, line by line, so the file names the log state it counts."""
+    rows: list[list[str]] = [[]]
+    rows += [[note] for note in footnotes(k, provenance, language)]
+    rows += [[line] for line in provenance.checkpoint.splitlines()]
+    return rows
+
+
+def table_csv(table: SuppressedTable, provenance: Provenance, language: Language = "zh") -> bytes:
+    """One table: the header, one row per cell (margins as 合计 / Total), then ``_closing``."""
+    return _encode(_table_rows(table, language) + _closing(table.k, provenance, language))
 
 
 def report_csv(report: Report, provenance: Provenance, language: Language = "zh") -> bytes:
@@ -63,6 +72,4 @@ def report_csv(report: Report, provenance: Provenance, language: Language = "zh"
         rows.append([])
         rows.append([part.spec.title_zh if language == "zh" else part.spec.title_en])
         rows += _table_rows(part.table, language)
-    rows.append([])
-    rows += [[note] for note in footnotes(report.k, provenance, language)]
-    return _encode(rows)
+    return _encode(rows + _closing(report.k, provenance, language))

@@ -162,7 +162,7 @@ class StatisticsPages(PageController):
         suffix = request.url.path.rpartition(".")[2]
         spec = ad_hoc_spec(dimensions, where)
         if suffix == "csv":
-            content = table_csv(answer.table, language)
+            content = table_csv(answer.table, answer.provenance, language)
         elif suffix == "xlsx":
             content = table_xlsx(answer.table, spec, answer.provenance, language)
         else:

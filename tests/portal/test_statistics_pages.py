@@ -177,11 +177,11 @@ async def test_downloads_are_the_renderers_bytes_for_the_session(
     csv_download = await client.get("/statistics.csv?group_by=issuer_kind")
     assert csv_download.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in csv_download.headers["content-disposition"]
-    assert csv_download.content == table_csv(answer.table, "zh")
+    assert csv_download.content == table_csv(answer.table, answer.provenance, "zh")
     english = await client.get(
         "/statistics.csv?group_by=issuer_kind", headers={"Accept-Language": "en"}
     )
-    assert english.content == table_csv(answer.table, "en")
+    assert english.content == table_csv(answer.table, answer.provenance, "en")
     workbook = await client.get("/statistics.xlsx?group_by=issuer_kind")
     assert workbook.headers["content-type"] == XLSX
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(workbook.content))

@@ -75,14 +75,18 @@ def test_csv_round_trips(
     facts: list[OutcomeFact], dimensions: tuple[Dimension, ...], language: str
 ) -> None:
     """A BOM, then a header and one row per cell; hidden values are the marker; the others
-    the figures, hours and credits as decimal text."""
+    the figures, hours and credits as decimal text; then a blank row, the two footnotes and the
+    signed checkpoint's lines."""
     table = _published(facts, dimensions)
-    data = table_csv(table, language)  # type: ignore[arg-type]
+    data = table_csv(table, PROVENANCE, language)  # type: ignore[arg-type]
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert len(rows) == 1 + len(table.cells)
+    checkpoint = PROVENANCE.checkpoint.splitlines()
+    assert len(rows) == 1 + len(table.cells) + 1 + 2 + len(checkpoint)
+    assert [row[0] for row in rows[-len(checkpoint) :]] == checkpoint
+    assert "4321" in rows[-len(checkpoint) - 1][0]
     assert len(rows[0]) == len(dimensions) + 5
-    shown = {tuple(row[len(dimensions) :]) for row in rows[1:]}
+    shown = {tuple(row[len(dimensions) :]) for row in rows[1 : 1 + len(table.cells)]}
     for cell in table.cells.values():
         if cell.measures is None:
             assert (SUPPRESSED_MARKER,) * 5 in shown
@@ -95,7 +99,9 @@ def test_csv_round_trips(
 def test_csv_headers_and_totals_in_chinese() -> None:
     """The header names the dimensions and measures in Chinese; margins read 合计."""
     rows = list(
-        csv.reader(io.StringIO(table_csv(suppress(grid_table([[9, 9]]))).decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(table_csv(suppress(grid_table([[9, 9]])), PROVENANCE).decode("utf-8-sig"))
+        )
     )
     assert rows[0] == [
         "机构",
@@ -116,7 +122,7 @@ def test_csv_names_are_never_formulas() -> None:
         cells={("=1+2",): PublishedCell(Measures(9, 9, 10, 0, 0))},
         k=5,
     )
-    rows = list(csv.reader(io.StringIO(table_csv(table).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(table_csv(table, PROVENANCE).decode("utf-8-sig"))))
     assert rows[1][0] == "'=1+2"
 
 
@@ -127,11 +133,13 @@ def test_report_csv_has_every_table_and_the_footnotes(facts: list[OutcomeFact]) 
     report = _report(facts)
     text = report_csv(report, PROVENANCE).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
+    checkpoint = PROVENANCE.checkpoint.splitlines()
     expected = 1 + sum(3 + len(part.table.cells) for part in report.tables) + 1 + 2
-    assert len(rows) == expected
+    assert len(rows) == expected + len(checkpoint)
     assert rows[0] == ["社区教育年度统计"]
-    assert "4321" in rows[-1][0]
-    assert rows[-2][0].startswith(SUPPRESSED_MARKER)
+    assert [row[0] for row in rows[-len(checkpoint) :]] == checkpoint
+    assert "4321" in rows[-len(checkpoint) - 1][0]
+    assert rows[-len(checkpoint) - 2][0].startswith(SUPPRESSED_MARKER)
 
 
 def _sheet_rows(workbook: bytes, name: str) -> list[list[Any]]:
