@@ -38,9 +38,11 @@ from schemas.awards import AwaitingOutcome, AwardQueue, GrantAccepted, GrantRequ
 from schemas.entries import AwardGranted, OutcomeRecorded
 from schemas.standards import Standard, parse_standard_name
 
-__all__ = ["AwardDesk", "QueueFilter", "queue_page_size_max"]
+__all__ = ["AwardDesk", "QueueFilter", "grant_hundredths", "queue_page_size_max"]
 
 queue_page_size_max = 200
+_CREDIT_DIGITS_MAX = 5  # 999999.99 is the most an entry holds: six digits before the point
+_DECIMALS_SEEN_MAX = 20  # trailing zeros past this are not an amount anyone typed
 _GRANTING_ROLES = frozenset({"accreditor", "admin"})
 
 
@@ -51,10 +53,16 @@ def _grants(principal: Principal) -> None:
 
 def grant_hundredths(credits: decimal.Decimal) -> int:
     """The amount in hundredths, exactly: more decimals than two are refused, not rounded."""
-    hundredths = credits * 100
-    if not credits.is_finite() or hundredths != hundredths.to_integral_value():
+    if not credits.is_finite():  # NaN, a signalling NaN (which raises on use) or infinity
+        raise MalformedError("credits", "must be a number")
+    # Exact, without the decimal context (28 digits, which would round 1.000…001 to 1), and
+    # bounded before any big integer is made of an exponent like 1e999999.
+    if credits.adjusted() > _CREDIT_DIGITS_MAX or credits.as_tuple().exponent < -_DECIMALS_SEEN_MAX:
+        raise MalformedError("credits", "at most two decimals and 999999.99")
+    numerator, denominator = credits.as_integer_ratio()
+    if numerator * 100 % denominator:
         raise MalformedError("credits", "at most two decimals")
-    return int(hundredths)
+    return numerator * 100 // denominator
 
 
 class AwardDesk:

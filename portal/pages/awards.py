@@ -30,7 +30,7 @@ from creditbank.errors import (
     NotFoundError,
 )
 from creditbank.ledger.entries import open_entry
-from creditbank.service.awards import AwardDesk, QueueFilter
+from creditbank.service.awards import AwardDesk, QueueFilter, grant_hundredths
 from creditbank.service.log import LogDesk
 from creditbank.tokens import Principal
 from portal.i18n import gettext_for as _
@@ -70,8 +70,10 @@ def _credits(text: str) -> decimal.Decimal:
         raise MalformedError("credits", _("Give the credits as a number, e.g. 1.5.")) from None
     if not credits.is_finite() or credits <= 0:
         raise MalformedError("credits", _("Give more than 0 credits."))
-    if credits != credits.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_DOWN):
-        raise MalformedError("credits", _("At most two decimals, e.g. 1.25."))
+    try:
+        grant_hundredths(credits)  # the desk's exact reading: refused, never rounded
+    except MalformedError:
+        raise MalformedError("credits", _("At most two decimals, e.g. 1.25.")) from None
     return credits
 
 

@@ -9,6 +9,8 @@ import decimal
 import msgspec
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from creditbank.audit.bundle import verify_bundle
 from creditbank.audit.replay import replay_log
@@ -23,7 +25,7 @@ from creditbank.errors import (
 )
 from creditbank.ledger.note import VerifierKey
 from creditbank.privacy import normalise_identifier
-from creditbank.service.awards import QueueFilter
+from creditbank.service.awards import QueueFilter, grant_hundredths
 from creditbank.service.bank import Bank
 from creditbank.service.context import Clock
 from creditbank.statistics.tables import FactFilter
@@ -206,3 +208,27 @@ async def test_a_bundle_proves_a_grant_and_refuses_a_changed_one(bank: Bank) -> 
     )
     with pytest.raises(VerificationError, match="granted"):
         verify_bundle(msgspec.json.encode(changed), trusted)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sNaN", "NaN", "Infinity", "0.125", "1e-3", "1.0000000000000000000000000001", "1e999999"],
+)
+def test_an_amount_that_is_not_two_decimals_is_malformed(text: str) -> None:
+    """Any decimal the JSON decoder accepts is a number of hundredths or a typed refusal:
+    never an exception from the decimal module (a signalling NaN raises on first use), never
+    rounded by its 28-digit context, never a giant integer."""
+    with pytest.raises(MalformedError):
+        grant_hundredths(decimal.Decimal(text))
+
+
+@given(st.integers(0, 99_999_999), st.integers(0, 6))
+def test_two_decimals_read_exactly_however_written(hundredths: int, zeros: int) -> None:
+    """An amount with at most two decimals, written with any trailing zeros or as an
+    exponent, reads as exactly its hundredths."""
+    written = (
+        decimal.Decimal(hundredths).scaleb(-2)
+        if zeros == 0
+        else decimal.Decimal(f"{hundredths // 100}.{hundredths % 100:02d}" + "0" * zeros)
+    )
+    assert grant_hundredths(written) == hundredths

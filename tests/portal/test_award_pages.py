@@ -211,6 +211,10 @@ async def test_problems_are_shown_beside_their_fields(
     assert 'id="e-standard"' in unknown
     _, _, negative = await _grant(client, index, credits="-1")
     assert "学分须大于 0" in negative
+    for odd in ("1e30", "1.0000000000000000000000000001", "sNaN"):  # past decimal's 28 digits
+        status, _, text = await _grant(client, index, credits=odd)
+        assert status == 400, odd
+        assert 'id="e-credits"' in text, odd
     assert (await client.get(f"/awards/{index}")).status_code == 200, "nothing was granted"
 
 
