@@ -57,7 +57,9 @@ def grant_hundredths(credits: decimal.Decimal) -> int:
         raise MalformedError("credits", "must be a number")
     # Exact, without the decimal context (28 digits, which would round 1.000…001 to 1), and
     # bounded before any big integer is made of an exponent like 1e999999.
-    if credits.adjusted() > _CREDIT_DIGITS_MAX or credits.as_tuple().exponent < -_DECIMALS_SEEN_MAX:
+    exponent = credits.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite decimal's exponent is a number
+    if credits.adjusted() > _CREDIT_DIGITS_MAX or exponent < -_DECIMALS_SEEN_MAX:
         raise MalformedError("credits", "at most two decimals and 999999.99")
     numerator, denominator = credits.as_integer_ratio()
     if numerator * 100 % denominator:
