@@ -9,6 +9,8 @@ from creditbank.keys import KeyRing
 from creditbank.service.bank import Bank
 from creditbank.service.context import Clock
 from schemas.api import IssuerRegistration, OutcomeRecord
+from schemas.standards import AppliesTo, Caps, FixedAward, PerHoursAward, Standard
+from schemas.types import OutcomeType
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -60,4 +62,38 @@ def rebuilt(bank: Bank, *, keys: KeyRing | None = None, clock: Clock | None = No
         pseudonymizer=bank.pseudonymizer,
         clock=clock or bank.context.now,
         data_dir=bank.data_dir,
+    )
+
+
+def community_standard(
+    caps: Caps,
+    *,
+    outcome_types: tuple[OutcomeType, ...] = ("community_course",),
+    rounding_step: str = "0.5",
+) -> Standard:
+    """Community courses coded C-*: 1.00 credit per 8 hours, in ``community.culture``."""
+    return Standard(
+        id="community",
+        version=1,
+        title="社区教育课程",
+        category="community.culture",
+        effective_from=datetime.date(2020, 1, 1),
+        applies_to=AppliesTo(outcome_types=list(outcome_types), course_codes=["C-*"]),
+        award=PerHoursAward(
+            hours_per_unit=decimal.Decimal("8"), rounding_step=decimal.Decimal(rounding_step)
+        ),
+        caps=caps,
+    )
+
+
+def fixed_safety_standard() -> Standard:
+    """Enterprise safety training coded SAFE-*: 1.50 credits each, in ``vocational.safety``."""
+    return Standard(
+        id="safety",
+        version=1,
+        title="安全生产培训",
+        category="vocational.safety",
+        effective_from=datetime.date(2020, 1, 1),
+        applies_to=AppliesTo(outcome_types=["enterprise_training"], course_codes=["SAFE-*"]),
+        award=FixedAward(credits=decimal.Decimal("1.5")),
     )

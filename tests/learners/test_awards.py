@@ -32,8 +32,13 @@ from creditbank.statistics.tables import FactFilter
 from creditbank.storage.projections import load_totals
 from creditbank.tokens import Principal
 from schemas.awards import GrantRequest
-from schemas.standards import AppliesTo, Caps, PerHoursAward, Standard
-from tests.factories import issuer_registration, outcome_record, resident_id
+from schemas.standards import Caps
+from tests.factories import (
+    community_standard,
+    issuer_registration,
+    outcome_record,
+    resident_id,
+)
 from tests.learners.seed import NOW
 
 ISSUER_ID = "east-school"
@@ -42,15 +47,8 @@ ACCREDITOR = Principal(role="accreditor")
 ADMIN = Principal(role="admin")
 # Community courses coded C-* earn 1.00 per 8 hours, at most 2.00 a learner per cap year,
 # which starts on 1 September.
-COMMUNITY = Standard(
-    id="community",
-    version=1,
-    title="社区教育课程",
-    category="community.culture",
-    effective_from=datetime.date(2020, 1, 1),
-    applies_to=AppliesTo(outcome_types=["community_course"], course_codes=["C-*"]),
-    award=PerHoursAward(hours_per_unit=decimal.Decimal("8"), rounding_step=decimal.Decimal("0.5")),
-    caps=Caps(per_category_per_year=decimal.Decimal("2"), year_starts="09-01"),
+COMMUNITY = community_standard(
+    Caps(per_category_per_year=decimal.Decimal("2"), year_starts="09-01")
 )
 
 

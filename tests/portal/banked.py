@@ -26,34 +26,22 @@ from api.app import create_app
 from creditbank.service.bank import Bank
 from creditbank.tokens import Principal, Role
 from schemas.api import IssuerRegistration
-from schemas.standards import AppliesTo, Caps, FixedAward, PerHoursAward, Standard
+from schemas.standards import Caps
 from tests.api.conftest import settings_for
-from tests.factories import outcome_record, resident_id
+from tests.factories import (
+    community_standard,
+    fixed_safety_standard,
+    outcome_record,
+    resident_id,
+)
 
 ENTERPRISE = "acme-training"
 SCHOOL = "lujiazui-cs"
 ADMIN = Principal(role="admin")
 PASSWORD = "a long password"
 _CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
-SAFETY = Standard(
-    id="safety",
-    version=1,
-    title="安全生产培训",
-    category="vocational.safety",
-    effective_from=datetime.date(2020, 1, 1),
-    applies_to=AppliesTo(outcome_types=["enterprise_training"], course_codes=["SAFE-*"]),
-    award=FixedAward(credits=decimal.Decimal("1.5")),
-)
-COMMUNITY = Standard(
-    id="community",
-    version=1,
-    title="社区教育课程",
-    category="community.culture",
-    effective_from=datetime.date(2020, 1, 1),
-    applies_to=AppliesTo(outcome_types=["community_course"], course_codes=["C-*"]),
-    award=PerHoursAward(hours_per_unit=decimal.Decimal("8")),
-    caps=Caps(per_category_per_year=decimal.Decimal("2")),
-)
+SAFETY = fixed_safety_standard()
+COMMUNITY = community_standard(Caps(per_category_per_year=decimal.Decimal("2")))
 
 
 @dataclass

@@ -21,16 +21,17 @@ from schemas.api import IssuerRegistration
 from schemas.awards import GrantRequest
 from schemas.learners import RecognitionApplication
 from schemas.standards import (
-    AppliesTo,
     Caps,
     Equivalence,
-    FixedAward,
-    PerHoursAward,
     Programme,
     Requirement,
-    Standard,
 )
-from tests.factories import outcome_record, resident_id
+from tests.factories import (
+    community_standard,
+    fixed_safety_standard,
+    outcome_record,
+    resident_id,
+)
 
 ISSUERS = (
     ("acme", "enterprise", "张江镇"),
@@ -39,27 +40,11 @@ ISSUERS = (
     ("pudong-elderly", "elderly_university", "花木街道"),
     ("town-adult", "adult_school", None),
 )
-COMMUNITY = Standard(
-    id="community",
-    version=1,
-    title="社区教育课程",
-    category="community.culture",
-    effective_from=datetime.date(2020, 1, 1),
-    applies_to=AppliesTo(
-        outcome_types=["community_course", "elderly_course"], course_codes=["C-*"]
-    ),
-    award=PerHoursAward(hours_per_unit=decimal.Decimal("8")),
-    caps=Caps(per_category_per_year=decimal.Decimal("6"), year_starts="09-01"),
+COMMUNITY = community_standard(
+    Caps(per_category_per_year=decimal.Decimal("6"), year_starts="09-01"),
+    outcome_types=("community_course", "elderly_course"),
 )
-SAFETY = Standard(
-    id="safety",
-    version=1,
-    title="安全生产培训",
-    category="vocational.safety",
-    effective_from=datetime.date(2020, 1, 1),
-    applies_to=AppliesTo(outcome_types=["enterprise_training"], course_codes=["SAFE-*"]),
-    award=FixedAward(credits=decimal.Decimal("1.5")),
-)
+SAFETY = fixed_safety_standard()
 PROGRAMME = Programme(
     id="open-general",
     version=1,
