@@ -23,8 +23,10 @@ import msgspec
 
 from creditbank.cli.archive_text import archive_lines, recognition_lines
 from creditbank.cli.common import Service, add_service_options, open_service, service_token
+from creditbank.errors import NotFoundError
 from creditbank.learners.archive import ArchiveFilter
 from creditbank.settings import Settings
+from creditbank.storage.access import erase_person
 from creditbank.tokens import Principal
 from schemas.learners import Archive, RecognitionApplication, RecognitionResult
 
@@ -53,6 +55,12 @@ def add_commands(commands: Any) -> None:
     export.add_argument("learner_ref")
     export.add_argument("--output", "-o", type=Path, required=True)
     _remote(export)
+    erase = actions.add_parser(
+        "erase",
+        help="erase a learner's name, ID number and web account (the log keeps the pseudonym; "
+        "each outcome keeps its age band and sex for the statistics)",
+    )
+    erase.add_argument("learner_ref")
     recognise = actions.add_parser("recognise", help="apply for recognition toward a programme")
     recognise.add_argument("learner_ref")
     recognise.add_argument("--programme", required=True)
@@ -115,6 +123,12 @@ async def _directly(settings: Settings, arguments: argparse.Namespace) -> int:
             _print_archive(
                 await bank.archives.archive(ADMIN, arguments.learner_ref, query), arguments
             )
+        elif action == "erase":
+            async with bank.engine.begin() as connection:
+                erased = await erase_person(connection, arguments.learner_ref)
+            if not erased:
+                raise NotFoundError(f"no personal data held for {arguments.learner_ref}")
+            print(f"erased the personal data of {arguments.learner_ref}")
         elif action == "export":
             bundle = await bank.archives.export(ADMIN, arguments.learner_ref)
             _write(arguments.output, msgspec.json.encode(bundle))
