@@ -105,14 +105,22 @@ def check_documents(source: ArchiveSource) -> None:
             )
 
 
-def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) -> None:
+def _named_outcome(
+    source: ArchiveSource, index: int, entry: OutcomeRevoked | AwardGranted, verb: str
+) -> OutcomeRecorded:
+    """The bundle's outcome a revocation or grant names, by index and by record."""
     outcome = source.outcomes.get(entry.outcome_index)
     if outcome is None:
         raise about(
-            index, f"revokes entry {entry.outcome_index}, which is not an outcome in the bundle"
+            index, f"{verb} entry {entry.outcome_index}, which is not an outcome in the bundle"
         )
     if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
         raise about(index, f"names a different record than outcome {entry.outcome_index}")
+    return outcome
+
+
+def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) -> None:
+    _named_outcome(source, index, entry, "revokes")
     if entry.outcome_index in source.revocations:
         raise about(index, f"revokes outcome {entry.outcome_index} a second time")
     source.revocations[entry.outcome_index] = (index, entry)
@@ -120,13 +128,7 @@ def _add_revocation(source: ArchiveSource, index: int, entry: OutcomeRevoked) ->
 
 def _add_grant(source: ArchiveSource, index: int, entry: AwardGranted) -> None:
     """A grant gives an outcome of the bundle, recorded without an award, its only award."""
-    outcome = source.outcomes.get(entry.outcome_index)
-    if outcome is None:
-        raise about(
-            index, f"grants entry {entry.outcome_index}, which is not an outcome in the bundle"
-        )
-    if (outcome.issuer_id, outcome.record_id) != (entry.issuer_id, entry.record_id):
-        raise about(index, f"names a different record than outcome {entry.outcome_index}")
+    outcome = _named_outcome(source, index, entry, "grants")
     if outcome.award is not None or entry.outcome_index in source.grants:
         raise about(index, f"grants outcome {entry.outcome_index}, which holds an award already")
     if entry.outcome_index in source.revocations:

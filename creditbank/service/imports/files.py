@@ -8,6 +8,7 @@ has a report of the rows it reached.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
@@ -20,15 +21,26 @@ import msgspec
 
 from creditbank.errors import FileTooLargeError
 from creditbank.imports.classify import RECORDED_STATUSES
+from creditbank.imports.row_paths import ImportInput
 from creditbank.imports.row_results import RowResult
+from creditbank.imports.spreadsheet import open_sheet
 
-__all__ = ["JobFiles", "file_chunks", "file_sha256"]
+__all__ = ["JobFiles", "file_chunks", "file_sha256", "job_input"]
 
 read_chunk_bytes = 1 << 20
 _FRAME_LENGTH = struct.Struct(">I")
 _SHIFT_FRAME_ROWS = 4_096
 _encode_frame = msgspec.msgpack.Encoder().encode
 _decode_frame = msgspec.msgpack.Decoder(list[RowResult]).decode
+
+
+async def job_input(path: Path, file_format: str, progress: list[int]) -> ImportInput:
+    """The file's bytes in chunks, or a workbook's sheet: calamine reads it whole, which takes a
+    second or more for a large sheet, in a thread (it releases the GIL, so the service goes on
+    answering meanwhile)."""
+    if file_format == "sheet":
+        return await asyncio.to_thread(open_sheet, path, progress=progress)
+    return file_chunks(path, progress)
 
 
 def file_chunks(path: Path, counter: list[int] | None = None) -> Iterator[bytes]:

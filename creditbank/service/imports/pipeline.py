@@ -29,14 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from creditbank.imports.classify import Banked, ChunkResult, Classifier
 from creditbank.imports.prepare import Prepared, Unreadable
-from creditbank.imports.row_paths import ImportInput, RowPath, prepared_rows
+from creditbank.imports.row_paths import RowPath, prepared_rows
 from creditbank.imports.signature import verify_file_signature
-from creditbank.imports.spreadsheet import open_sheet
 from creditbank.ledger.entries import SealedEntry
 from creditbank.outcomes import demography, format_timestamp
 from creditbank.privacy import Pseudonymizer
 from creditbank.rules.engine import RuleBook, TotalKey
-from creditbank.service.imports.files import JobFiles, ResultsWriter, file_chunks
+from creditbank.service.imports.files import JobFiles, ResultsWriter, job_input
 from creditbank.service.imports.writer import OrderedWriter
 from creditbank.statistics.facts import Demographic
 from creditbank.storage import reads
@@ -350,16 +349,6 @@ class _Database:
         self.run.progress.database_seconds = self._read_seconds
 
 
-async def _input(run: FileRun) -> ImportInput:
-    """The file's bytes in chunks, or a workbook's sheet: calamine reads it whole, which takes a
-    second or more for a large sheet, in a thread (it releases the GIL, so the service goes on
-    answering meanwhile)."""
-    progress = run.progress.bytes_read
-    if run.options.file_format == "sheet":
-        return await asyncio.to_thread(open_sheet, run.files.input, progress=progress)
-    return file_chunks(run.files.input, progress)
-
-
 async def _classify_rows(
     run: FileRun,
     classifier: Classifier,
@@ -376,7 +365,7 @@ async def _classify_rows(
     prepared = prepared_rows(
         run.row_path,
         options.file_format,
-        await _input(run),
+        await job_input(run.files.input, options.file_format, progress.bytes_read),
         issuer_id=options.issuer_id,
         pseudonymizer=run.pseudonymizer,
         now=run.now,
